@@ -1,0 +1,81 @@
+"""Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, and friends.
+
+It reads the stage's environment from `.chalice/config.json`, so for the local stage it talks
+to the running embedded backend on its fixed port; for deployed stages it uses AWS credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _load_stage_env(stage: str) -> None:
+    config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    for key, value in env.items():
+        os.environ.setdefault(key, str(value))
+    if os.environ.get("TASKHUB_EMBEDDED", "").lower() in {"1", "true"}:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.admin")
+    parser.add_argument("--stage", default=os.environ.get("TASKHUB_STAGE", "local"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("apply", help="apply a workspace document (JSON file, - for stdin)")
+    p.add_argument("file")
+    p = sub.add_parser("create-user")
+    p.add_argument("--name", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--uuid")
+    p.add_argument("--password")
+    p.add_argument("--admin", action="store_true")
+    p = sub.add_parser("create-token", help="issue a token; it is printed once")
+    p.add_argument("user_uuid")
+    p.add_argument("--name", default="cli")
+    p = sub.add_parser("revoke-token", help="revoke by token or token id")
+    p.add_argument("token")
+    p = sub.add_parser("create-access-key", help="issue an AK/SK pair; the SK is printed once")
+    p.add_argument("user_uuid")
+    args = parser.parse_args(argv)
+
+    os.environ["TASKHUB_STAGE"] = args.stage
+    _load_stage_env(args.stage)
+
+    from ..core.errors import TaskhubError
+    from ..faces import load_faces
+    from . import service
+
+    load_faces()
+    try:
+        if args.command == "apply":
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+            result = service.apply_workspace(json.loads(text))
+        elif args.command == "create-user":
+            result = service.create_user(
+                args.name, args.email, uuid=args.uuid, password=args.password, admin=args.admin
+            )
+        elif args.command == "create-token":
+            result = service.create_token(args.user_uuid, args.name)
+        elif args.command == "revoke-token":
+            result = service.revoke_token(args.token)
+        else:
+            result = service.create_access_key(args.user_uuid)
+    except (TaskhubError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""HTTP admin surface. Envelope: the plain result; errors `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+from ..core.errors import TaskhubError
+from ..core.face import Face, FaceRequest, json_response
+from . import service
+
+
+def _render_error(exc: TaskhubError):
+    status = exc.status if exc.status != 500 else 500
+    message = exc.message if exc.status != 500 else "internal error"
+    return json_response({"error": {"code": exc.kind, "message": message}}, status)
+
+
+face = Face(
+    "admin",
+    __name__,
+    prefix="/admin/v1",
+    render=json_response,
+    render_error=_render_error,
+    error_keys=("error",),
+)
+
+
+@face.route("/workspace", methods=("PUT",))
+def put_workspace(request: FaceRequest):
+    """Upsert users, namespaces and every domain's sections; idempotent."""
+    request.principal.require_admin()
+    return {"applied": service.apply_workspace(request.object())}

@@ -1,0 +1,52 @@
+"""Domain errors. Services raise these; each face maps them to its envelope in one place."""
+
+from __future__ import annotations
+
+
+class TaskhubError(Exception):
+    """Base of every domain error. `status` is the honest HTTP status."""
+
+    status = 500
+    kind = "InternalError"
+
+    def __init__(self, message: str = "", *, code: int | None = None, field: str | None = None):
+        super().__init__(message or self.kind)
+        self.message = message or self.kind
+        self.code = code  # a face-specific code (ONES 607, ...), when the service knows it
+        self.field = field
+
+
+class BadRequest(TaskhubError):
+    status = 400
+    kind = "InvalidParameter"
+
+
+class Unauthorized(TaskhubError):
+    status = 401
+    kind = "Unauthorized"
+
+
+class Forbidden(TaskhubError):
+    status = 403
+    kind = "PermissionDenied"
+
+
+class NotFound(TaskhubError):
+    status = 404
+    kind = "NotFound"
+
+
+class Conflict(TaskhubError):
+    status = 409
+    kind = "Conflict"
+
+
+class Stale(Conflict):
+    """A write based on an old version (optimistic concurrency)."""
+
+    kind = "Stale"
+
+
+class Unavailable(TaskhubError):
+    status = 503
+    kind = "Unavailable"

@@ -1,0 +1,152 @@
+"""A face is one original API's surface: its prefix, envelope and error mapping.
+
+Handlers stay thin: the face authenticates, parses the body, calls the handler and renders
+whatever it returns (or raises) in the face's own envelope, in one place per face.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from .auth import Principal, authenticate
+from .errors import BadRequest, TaskhubError
+
+log = logging.getLogger("taskhub")
+
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "application/octet-stream",
+]
+MAX_BODY = 6 * 1024 * 1024
+FACES: list[Face] = []
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """One readable line per problem: `tasks.0.summary: String should have at most 1024 ...`."""
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+class FaceRequest:
+    """What a handler needs from the HTTP request, with parsing errors as domain errors."""
+
+    def __init__(self, request: Any, principal: Principal | None):
+        self._request = request
+        self.principal = principal
+        self.headers = request.headers or {}
+        self.query: dict[str, str] = dict(request.query_params or {})
+        self.method = request.method
+
+    @property
+    def raw_body(self) -> bytes:
+        return self._request.raw_body or b""
+
+    def json(self) -> Any:
+        raw = self.raw_body
+        if len(raw) > MAX_BODY:
+            raise BadRequest("request body too large")
+        if not raw.strip():
+            return {}
+        ctype = (self.headers.get("content-type") or "").lower()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest("request body is not UTF-8") from exc
+        looks_json = text.lstrip()[:1] in ("{", "[")
+        if ctype.startswith("application/x-www-form-urlencoded") and not looks_json:
+            return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise BadRequest("request body is not valid JSON") from exc
+
+    def object(self) -> dict[str, Any]:
+        body = self.json()
+        if not isinstance(body, dict):
+            raise BadRequest("request body must be a JSON object")
+        return body
+
+    def parse(self, model: type[M], data: Any = None) -> M:
+        """Validate the body (or `data`) with a pydantic model; errors become BadRequest."""
+        try:
+            return model.model_validate(self.object() if data is None else data)
+        except ValidationError as exc:
+            raise BadRequest(describe_validation(exc)) from exc
+
+
+Renderer = Callable[[Any], Response]
+ErrorRenderer = Callable[[TaskhubError], Response]
+
+
+class Face:
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        *,
+        prefix: str,
+        render: Renderer,
+        render_error: ErrorRenderer,
+        error_keys: tuple[str, ...],
+    ):
+        self.name = name
+        self.prefix = prefix
+        self.blueprint = Blueprint(import_name)
+        self.render = render
+        self.render_error = render_error
+        self.error_keys = error_keys  # keys every error body of this face has (contract tests)
+        self.public_routes: set[tuple[str, str]] = set()
+        FACES.append(self)
+
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",), *, public: bool = False):
+        """Register a handler `fn(request: FaceRequest, **path_params)` under this face."""
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            def handler(**params: str) -> Response:
+                return self.dispatch(fn, public, params)
+
+            if public:
+                for method in methods:
+                    self.public_routes.add((self.prefix + path, method))
+            self.blueprint.route(path, methods=list(methods), content_types=CONTENT_TYPES)(handler)
+            return fn
+
+        return decorator
+
+    def dispatch(self, fn: Callable[..., Any], public: bool, params: dict[str, str]) -> Response:
+        request = self.blueprint.current_request
+        try:
+            principal = None if public else authenticate(request.headers or {})
+            result = fn(FaceRequest(request, principal), **params)
+        except TaskhubError as exc:
+            return self.render_error(exc)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return self.render_error(TaskhubError("internal error"))
+        if isinstance(result, Response):
+            return result
+        return self.render(result)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )

@@ -1,0 +1,1 @@
+"""Users, API tokens, access keys, namespaces and memberships shared by every face."""

@@ -1,0 +1,36 @@
+"""Identifier and clock helpers shared by the faces."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import time
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def random_alnum(length: int) -> str:
+    return "".join(secrets.choice(ALNUM) for _ in range(length))
+
+
+def user_uuid() -> str:
+    """ONES-style 8-character user id."""
+    return random_alnum(8)
+
+
+def object_id() -> str:
+    """24-hex MongoDB-style ObjectId: 4 bytes of creation seconds, then 8 random bytes."""
+    return f"{int(time.time()):08x}" + os.urandom(8).hex()
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def now_s() -> int:
+    return int(time.time())

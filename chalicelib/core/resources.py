@@ -1,0 +1,112 @@
+"""The one registry of tables, queues and buckets.
+
+Domains declare what they use here; the embedded backend, the tests and the deployment
+template all read the same registry, so nothing is declared twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import aws
+from .config import settings
+
+TABLES: list[type] = []
+QUEUES: dict[str, QueueSpec] = {}
+_queue_urls: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    visibility_timeout: int = 60
+    max_receive_count: int = 5
+
+    @property
+    def queue_name(self) -> str:
+        return settings().resource_name(self.name)
+
+    @property
+    def dlq_name(self) -> str:
+        return settings().resource_name(f"{self.name}-dlq")
+
+
+def table(model: type) -> type:
+    """Class decorator: register a PynamoDB model and bind it to this stage's table."""
+    model.Meta.table_name = settings().resource_name(model.Meta.short_name)
+    _bind(model)
+    TABLES.append(model)
+    return model
+
+
+def _bind(model: type) -> None:
+    cfg = settings()
+    model.Meta.host = cfg.endpoint_url
+    model.Meta.region = cfg.region
+    model._connection = None
+    for index in getattr(model, "_indexes", {}).values():
+        index._connection = None
+
+
+def queue(name: str, *, visibility_timeout: int = 60, max_receive_count: int = 5) -> QueueSpec:
+    spec = QueueSpec(name, visibility_timeout, max_receive_count)
+    QUEUES[name] = spec
+    return spec
+
+
+def rebind() -> None:
+    """Re-read settings into every model (after the stage or endpoint changed)."""
+    for model in TABLES:
+        model.Meta.table_name = settings().resource_name(model.Meta.short_name)
+        _bind(model)
+    _queue_urls.clear()
+    aws.reset()
+
+
+def queue_url(name: str) -> str:
+    url = _queue_urls.get(name)
+    if url is None:
+        url = aws.client("sqs").get_queue_url(QueueName=QUEUES[name].queue_name)["QueueUrl"]
+        _queue_urls[name] = url
+    return url
+
+
+def send(name: str, body: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    aws.client("sqs").send_message(
+        QueueUrl=queue_url(name),
+        MessageBody=json.dumps(body, separators=(",", ":")),
+        DelaySeconds=max(0, min(int(delay_seconds), 900)),
+    )
+
+
+def create_all() -> None:
+    """Create every declared table, queue (with its DLQ) and the bucket; idempotent."""
+    for model in TABLES:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    sqs = aws.client("sqs")
+    for spec in QUEUES.values():
+        dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receive_count)}
+        sqs.create_queue(
+            QueueName=spec.queue_name,
+            Attributes={
+                "VisibilityTimeout": str(spec.visibility_timeout),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )
+    s3 = aws.client("s3")
+    bucket = settings().bucket
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except Exception:
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if settings().region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings().region}
+        s3.create_bucket(**kwargs)
+    _queue_urls.clear()

@@ -1,0 +1,94 @@
+"""Shared fixtures: an in-process moto AWS, every declared resource, and a Chalice test client.
+
+moto is imported before any botocore client exists, and resources are created inside each
+moto context, so every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ["TASKHUB_STAGE"] = "test"
+os.environ.pop("TASKHUB_EMBEDDED", None)
+os.environ.pop("TASKHUB_ENDPOINT_URL", None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.pop("AWS_PROFILE", None)
+
+import moto
+import pytest
+from chalice.test import Client
+
+from chalicelib.core import config, crypto, resources
+from chalicelib.core.identity import service as identity
+
+config.reload()
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture
+def aws():
+    with moto.mock_aws():
+        resources.rebind()
+        crypto.reset()
+        resources.create_all()
+        crypto.ensure_secret_parameter()
+        yield
+        crypto.reset()
+        resources.rebind()
+
+
+@pytest.fixture
+def app(aws):
+    from app import app as chalice_app
+
+    return chalice_app
+
+
+@pytest.fixture
+def client(app):
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin(aws):
+    """An admin user with a known token; returns auth headers."""
+    identity.upsert_user(uuid="admin000", name="admin", email="admin@t.io", is_admin=True)
+    identity.issue_token("admin000", token=ADMIN_TOKEN)
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class Api:
+    """Thin JSON helper over the Chalice test client."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, headers=None, raw: str | None = None):
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
+        try:
+            data = json.loads(response.body) if response.body else None
+        except ValueError:
+            data = response.body
+        return response.status_code, data
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def apply_workspace(api, admin):
+    def apply(document: dict) -> dict:
+        status, body = api.call("PUT", "/admin/v1/workspace", document, admin)
+        assert status == 200, body
+        return body["applied"]
+
+    return apply

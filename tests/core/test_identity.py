@@ -1,0 +1,101 @@
+"""Identity: users, password hashes, tokens, access keys and role-based permissions."""
+
+import pytest
+
+from chalicelib.core import auth, crypto
+from chalicelib.core.errors import BadRequest, Forbidden, Unauthorized
+from chalicelib.core.identity import service as identity
+from chalicelib.core.identity.models import AccessKeyModel, TokenModel, UserModel
+
+
+def test_password_is_stored_as_salted_slow_hash(aws):
+    user, _ = identity.upsert_user(name="Ann", email="Ann@X.io", password="s3cret!!")
+    stored = UserModel.get(user.uuid).password_hash
+    assert "s3cret" not in stored and stored.startswith("scrypt$16384$")
+    other, _ = identity.upsert_user(name="Bob", email="bob@x.io", password="s3cret!!")
+    assert UserModel.get(other.uuid).password_hash != stored  # salted
+    assert identity.check_password("ann@x.io", "s3cret!!").uuid == user.uuid
+    with pytest.raises(Unauthorized):
+        identity.check_password("ann@x.io", "wrong")
+    with pytest.raises(Unauthorized):
+        identity.check_password("nobody@x.io", "s3cret!!")
+
+
+def test_user_uuid_is_eight_alnum_and_email_unique(aws):
+    user, created = identity.upsert_user(name="A", email="a@x.io")
+    assert created and len(user.uuid) == 8 and user.uuid.isalnum()
+    with pytest.raises(BadRequest):
+        identity.upsert_user(uuid="bad-uuid", name="A", email="b@x.io")
+    with pytest.raises(BadRequest):
+        identity.upsert_user(uuid="ZZZZZZZZ", name="A", email="a@x.io")
+
+
+def test_token_only_hash_stored_and_revocable(aws):
+    user, _ = identity.upsert_user(name="A", email="a@x.io")
+    token, created = identity.issue_token(user.uuid, name="ci")
+    assert created and len(token) == 64
+    rows = list(TokenModel.by_user.query(user.uuid))
+    assert len(rows) == 1 and rows[0].token_hash == crypto.hash_token(token)
+    assert token not in {rows[0].token_hash, rows[0].token_id}
+    assert identity.user_for_token(token).uuid == user.uuid
+    identity.revoke_token(identity.token_id_of(token))
+    with pytest.raises(Unauthorized):
+        identity.user_for_token(token)
+    with pytest.raises(Unauthorized):
+        identity.user_for_token("never-issued-token-xxxxxxxx")
+
+
+def test_fixed_token_cannot_be_taken_by_another_user(aws):
+    a, _ = identity.upsert_user(name="A", email="a@x.io")
+    b, _ = identity.upsert_user(name="B", email="b@x.io")
+    identity.issue_token(a.uuid, token="fixed-token-aaaaaaaaaaaa")
+    assert identity.issue_token(a.uuid, token="fixed-token-aaaaaaaaaaaa")[1] is False
+    with pytest.raises(BadRequest):
+        identity.issue_token(b.uuid, token="fixed-token-aaaaaaaaaaaa")
+
+
+def test_access_key_secret_encrypted_at_rest(aws):
+    user, _ = identity.upsert_user(name="A", email="a@x.io")
+    ak, sk = identity.create_access_key(user.uuid)
+    assert len(ak) == 20
+    assert sk not in AccessKeyModel.get(ak).secret_encrypted
+    owner, secret = identity.access_key_secret(ak)
+    assert owner.uuid == user.uuid and secret == sk
+    identity.revoke_access_key(ak)
+    with pytest.raises(Unauthorized):
+        identity.access_key_secret(ak)
+
+
+def test_roles_map_to_face_permissions_and_inherit_from_parent(aws):
+    auth.register_permissions(
+        "demo",
+        {"viewer": {"read"}, "member": {"read", "write"}, "admin": {"read", "write", "delete"}},
+    )
+    user, _ = identity.upsert_user(name="A", email="a@x.io")
+    identity.upsert_namespace("demo", "team1", kind="team")
+    identity.upsert_namespace("demo", "proj1", kind="project", parent="team1")
+    identity.set_membership("demo", "team1", user.uuid, "member")
+    principal = auth.Principal(user)
+    principal.require("demo", "proj1", "write")  # inherited from the team
+    with pytest.raises(Forbidden):
+        principal.require("demo", "proj1", "delete")
+    with pytest.raises(Forbidden):
+        principal.require("demo", "other", "read")
+    identity.set_membership("demo", "proj1", user.uuid, "viewer")
+    assert not auth.Principal(user).can("demo", "proj1", "write")  # nearest role wins
+
+
+def test_authenticate_accepts_each_faces_native_headers(aws):
+    user, _ = identity.upsert_user(name="A", email="a@x.io")
+    token, _ = identity.issue_token(user.uuid)
+    for headers in (
+        {"Authorization": f"Bearer {token}"},
+        {"Authorization": f"Token {token}"},
+        {"Ones-Auth-Token": token, "Ones-User-Id": user.uuid},
+        {"X-Auth-Token": token},
+    ):
+        assert auth.authenticate(headers).uuid == user.uuid
+    with pytest.raises(Unauthorized):
+        auth.authenticate({"Ones-Auth-Token": token, "Ones-User-Id": "someone0"})
+    with pytest.raises(Unauthorized):
+        auth.authenticate({})

@@ -1,0 +1,71 @@
+"""Every route is in its face's OpenAPI document, and every non-public route refuses
+requests without valid credentials with 401 in the face's own envelope."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from app import app as chalice_app
+from chalicelib.core.face import FACES
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "openapi"
+PUBLIC = {("/health", "GET")}
+
+
+def face_of(path: str):
+    matches = [f for f in FACES if path.startswith(f.prefix)]
+    return max(matches, key=lambda f: len(f.prefix)) if matches else None
+
+
+def all_routes():
+    for path, entries in sorted(chalice_app.routes.items()):
+        for method in sorted(entries):
+            yield path, method
+
+
+def spec(name: str) -> dict:
+    return yaml.safe_load((DOCS / f"{name}.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", sorted({f.name for f in FACES}))
+def test_openapi_documents_are_valid(name):
+    validate(spec(name))
+
+
+@pytest.mark.parametrize(("path", "method"), list(all_routes()))
+def test_route_is_documented(path, method):
+    face = face_of(path)
+    document = spec(face.name if face else "admin")
+    assert path in document["paths"], f"{path} missing from {face.name if face else 'admin'}.yaml"
+    assert method.lower() in document["paths"][path], f"{method} {path} undocumented"
+
+
+def test_documents_have_no_routes_the_app_lacks():
+    routes = {(p, m.lower()) for p, m in all_routes()}
+    for face in FACES:
+        for path, ops in spec(face.name)["paths"].items():
+            for method in ops:
+                if method in {"get", "put", "post", "delete", "patch"}:
+                    assert (path, method) in routes, f"{face.name}.yaml: {method} {path} not served"
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x0000001", path)
+
+
+@pytest.mark.parametrize(("path", "method"), list(all_routes()))
+def test_route_requires_credentials(api, path, method):
+    face = face_of(path)
+    public = (path, method) in PUBLIC or (face and (path, method) in face.public_routes)
+    if public:
+        pytest.skip("public route")
+    for headers in ({}, {"Authorization": "Bearer not-a-real-token-000000"}):
+        status, body = api.call(method, concrete(path), {}, headers)
+        assert status == 401, (method, path, status, body)
+        keys = face.error_keys if face else ("error",)
+        assert isinstance(body, dict) and set(keys) <= set(body), body
