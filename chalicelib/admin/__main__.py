@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("token")
     p = sub.add_parser("create-access-key", help="issue an AK/SK pair; the SK is printed once")
     p.add_argument("user_uuid")
+    sub.add_parser(
+        "init-secret-key", help="create the SSM key that encrypts AK secrets, if missing"
+    )
     args = parser.parse_args(argv)
 
     os.environ["TASKHUB_STAGE"] = args.stage
@@ -68,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             result = service.create_token(args.user_uuid, args.name)
         elif args.command == "revoke-token":
             result = service.revoke_token(args.token)
-        else:
+        elif args.command == "create-access-key":
             result = service.create_access_key(args.user_uuid)
+        else:
+            result = service.init_secret_key()
     except (TaskhubError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

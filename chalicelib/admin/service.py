@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import workspace
+from ..core import crypto, workspace
 from ..core.config import settings
 from ..core.identity import service as identity
 
@@ -36,6 +36,11 @@ def revoke_token(token_or_id: str) -> dict[str, str]:
 def create_access_key(user_uuid: str) -> dict[str, str]:
     ak, sk = identity.create_access_key(user_uuid)
     return {"access_key_id": ak, "secret_access_key": sk, "user_uuid": user_uuid}
+
+
+def init_secret_key() -> dict[str, str]:
+    crypto.ensure_secret_parameter()
+    return {"parameter": crypto.secret_parameter_name()}
 
 
 def bootstrap_local_admin() -> None:

@@ -99,3 +99,9 @@ def test_cli_apply_and_tokens(aws, tmp_path, capsys):
     assert cli(["--stage", "test", "revoke-token", "no-such-token"]) == 2
     assert cli(["--stage", "test", "create-user", "--name", "Z", "--email", "z@x.io"]) == 0
     assert identity.find_user_by_email("z@x.io") is not None
+
+
+def test_cli_init_secret_key_is_idempotent(aws, capsys):
+    assert cli(["--stage", "test", "init-secret-key"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameter"] == "/taskhub/test/secret-key"
+    assert cli(["--stage", "test", "init-secret-key"]) == 0

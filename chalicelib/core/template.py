@@ -1,0 +1,136 @@
+"""The deployment template for a stage, built from the same resource registry.
+
+`python -m chalicelib.core.template --stage dev > build/resources-dev.json` writes a template
+to merge into `chalice package --merge-template`: every table (keys and GSIs from the
+PynamoDB models), every queue with its dead-letter queue, the bucket, and partial batch
+responses switched on for each SQS handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def _table(model: type) -> dict[str, Any]:
+    schema = model._get_schema()
+    props: dict[str, Any] = {
+        "TableName": model.Meta.table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": schema["attribute_definitions"],
+        "KeySchema": schema["key_schema"],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
+    gsis = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
+            "Projection": index["projection"],
+        }
+        for index in schema.get("global_secondary_indexes", [])
+    ]
+    if gsis:
+        props["GlobalSecondaryIndexes"] = gsis
+    lsis = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
+            "Projection": index["projection"],
+        }
+        for index in schema.get("local_secondary_indexes", [])
+    ]
+    if lsis:
+        props["LocalSecondaryIndexes"] = lsis
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": props,
+    }
+
+
+def _logical(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-") if part)
+
+
+def build(app: Any) -> dict[str, Any]:
+    from chalice.app import SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    from . import resources
+    from .config import settings
+
+    out: dict[str, Any] = {}
+    for model in resources.TABLES:
+        out[f"Table{_logical(model.Meta.short_name)}"] = _table(model)
+    for spec in resources.QUEUES.values():
+        dlq = f"Queue{_logical(spec.name)}Dlq"
+        out[dlq] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": spec.dlq_name, "MessageRetentionPeriod": 1209600},
+        }
+        out[f"Queue{_logical(spec.name)}"] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": spec.queue_name,
+                "VisibilityTimeout": spec.visibility_timeout,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                    "maxReceiveCount": spec.max_receive_count,
+                },
+            },
+        }
+    out["BlobBucket"] = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": settings().bucket,
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+        },
+    }
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            function = to_cfn_resource_name(source.name)
+            event = to_cfn_resource_name(f"{source.name}-sqs-event-source")
+            out[function] = {
+                "Properties": {
+                    "Events": {
+                        event: {
+                            "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                        }
+                    }
+                }
+            }
+    return {"Resources": out}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.core.template")
+    parser.add_argument("--stage", required=True)
+    args = parser.parse_args(argv)
+    os.environ["TASKHUB_STAGE"] = args.stage
+    os.environ.pop("TASKHUB_EMBEDDED", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from . import config, resources
+
+    config.reload()
+    sys.path.insert(0, os.getcwd())
+    from app import app
+
+    resources.rebind()
+    json.dump(build(app), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
