@@ -16,6 +16,9 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
+# A fixed encryption key: moto's SSM loads ~1 s of default parameters per context, so only
+# the tests of the SSM-held key use it.
+os.environ["TASKHUB_SECRET_KEY"] = "dGFza2h1Yi10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="
 
 import moto
 import pytest
@@ -35,7 +38,6 @@ def aws():
         resources.rebind()
         crypto.reset()
         resources.create_all()
-        crypto.ensure_secret_parameter()
         yield
         crypto.reset()
         resources.rebind()

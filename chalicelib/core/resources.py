@@ -10,8 +10,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pynamodb.connection.base
+
 from . import aws
 from .config import settings
+
+# PynamoDB has no hook for the session it opens per model; give it one sharing our loader.
+pynamodb.connection.base.get_session = aws.botocore_session
 
 TABLES: list[type] = []
 QUEUES: dict[str, QueueSpec] = {}

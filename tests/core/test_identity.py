@@ -99,3 +99,20 @@ def test_authenticate_accepts_each_faces_native_headers(aws):
         auth.authenticate({"Ones-Auth-Token": token, "Ones-User-Id": "someone0"})
     with pytest.raises(Unauthorized):
         auth.authenticate({})
+
+
+def test_secret_key_comes_from_ssm_when_not_configured(aws, monkeypatch):
+    from chalicelib.core import config
+
+    monkeypatch.delenv("TASKHUB_SECRET_KEY")
+    config.reload()
+    crypto.reset()
+    try:
+        crypto.ensure_secret_parameter()
+        sealed = crypto.encrypt("sk-value")
+        crypto.reset()
+        assert crypto.decrypt(sealed) == "sk-value"
+    finally:
+        monkeypatch.undo()
+        config.reload()
+        crypto.reset()
