@@ -1,0 +1,247 @@
+"""DTask tasks and their links (seed 000): the logic, with no HTTP or envelope knowledge.
+
+A task item keeps `links` as target -> string set; the reverse index keeps one item per
+(target#id, task). Every change to a link writes both in one TransactWrite, so the index
+never disagrees with the tasks. No request path scans: the reverse lookup and the
+unlink-from-all page through the index by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..core import ids
+from ..core.errors import BadRequest, Conflict, NotFound
+from . import connectors, targets
+from .config import links_config
+from .models import LinkIndexModel, TaskModel
+
+TASK_ID_LEN = 24
+PAGE = 50  # index items per unlink-from-all transaction: 2 writes each, 100 per transaction
+RETRIES = 5
+
+
+def _connection():
+    return TaskModel._get_connection().connection
+
+
+def link_key(target: str, target_id: str) -> str:
+    return f"{target}#{target_id}"
+
+
+def check_task_id(task_id: str) -> str:
+    if len(task_id) != TASK_ID_LEN or any(c not in "0123456789abcdef" for c in task_id):
+        raise BadRequest(f"invalid task_id {task_id[:40]!r}: expected 24 hex characters")
+    return task_id
+
+
+def _load(task_id: str) -> TaskModel:
+    try:
+        return TaskModel.get(check_task_id(task_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"task {task_id} not found") from exc
+
+
+def _links(model: TaskModel) -> dict[str, list[str]]:
+    raw = model.links.attribute_values if model.links is not None else {}
+    return {t: targets.sort_ids(v) for t, v in sorted(raw.items()) if v}
+
+
+def _is_cancelled(exc: TransactWriteError) -> bool:
+    return exc.cause_response_code == "TransactionCanceledException"
+
+
+# ---- tasks --------------------------------------------------------------------------------
+
+
+def create_task() -> str:
+    task = TaskModel(task_id=ids.object_id(), create_at=ids.now_ms(), links={})
+    task.save(condition=TaskModel.task_id.does_not_exist())
+    return task.task_id
+
+
+def get_task(task_id: str) -> dict:
+    model = _load(task_id)
+    return {
+        "_id": model.task_id,
+        "createAt": int(model.create_at),
+        "tower_todo": model.tower_todo,
+        "link": _links(model),
+    }
+
+
+def delete_task(task_id: str) -> None:
+    """Remove the task and all its index entries in one transaction, at the version read,
+    so a link made concurrently either lands before (and is removed) or fails."""
+    for _ in range(RETRIES):
+        model = _load(task_id)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.delete(model, condition=TaskModel.version == model.version)
+                for target, values in _links(model).items():
+                    for value in values:
+                        tx.delete(LinkIndexModel(link_key(target, value), model.task_id))
+            return
+        except TransactWriteError as exc:
+            if not _is_cancelled(exc):
+                raise
+    raise Conflict(f"task {task_id} is changing too fast to delete; try again")
+
+
+def tower_todo(task_id: str) -> str | None:
+    return _load(task_id).tower_todo
+
+
+def set_tower_todo(task_id: str, guid: str | None) -> None:
+    check_task_id(task_id)
+    value = targets.tower_guid(guid) if guid is not None else None
+    action = TaskModel.tower_todo.set(value) if value else TaskModel.tower_todo.remove()
+    try:
+        TaskModel(task_id=task_id).update(actions=[action], condition=TaskModel.task_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(f"task {task_id} not found") from exc
+        raise
+
+
+# ---- links --------------------------------------------------------------------------------
+
+
+def link(task_id: str, target: str, target_id: str) -> bool:
+    """Link once; linking again is a no-op. Returns True when something was added."""
+    check_task_id(task_id)
+    target, value = targets.normalise(target, target_id)
+    path = TaskModel.links[target]
+    limit = links_config().max_links
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(
+                TaskModel(task_id=task_id),
+                actions=[path.add({value}), TaskModel.link_count.add(1), TaskModel.version.add(1)],
+                condition=TaskModel.task_id.exists()
+                & ~path.contains(value)
+                & (TaskModel.link_count < limit),
+            )
+            tx.save(LinkIndexModel(link_key(target, value), task_id))
+        return True
+    except TransactWriteError as exc:
+        if not _is_cancelled(exc):
+            raise
+    model = _load(task_id)  # why was it refused?
+    if value in _links(model).get(target, []):
+        return False
+    if model.link_count >= limit:
+        raise BadRequest(f"task {task_id} already has {limit} links, the most a task may have")
+    raise Conflict(f"task {task_id} changed while linking; try again")
+
+
+def unlink(task_id: str, target: str, target_id: str) -> bool:
+    """Remove one link and its index entry; unlinking what is not linked is a no-op."""
+    check_task_id(task_id)
+    target, value = targets.normalise(target, target_id)
+    try:
+        _unlink_tx([(task_id, target, value)])
+        return True
+    except TransactWriteError as exc:
+        if not _is_cancelled(exc):
+            raise
+    model = _load(task_id)
+    if value in _links(model).get(target, []):
+        raise Conflict(f"task {task_id} changed while unlinking; try again")
+    return False
+
+
+def _unlink_tx(pairs: list[tuple[str, str, str]]) -> None:
+    with TransactWrite(connection=_connection()) as tx:
+        for task_id, target, value in pairs:
+            path = TaskModel.links[target]
+            tx.update(
+                TaskModel(task_id=task_id),
+                actions=[
+                    path.delete({value}),
+                    TaskModel.link_count.add(-1),
+                    TaskModel.version.add(1),
+                ],
+                condition=TaskModel.task_id.exists() & path.contains(value),
+            )
+            tx.delete(LinkIndexModel(link_key(target, value), task_id))
+
+
+def links_of(task_id: str) -> dict[str, list[str]]:
+    return _links(_load(task_id))
+
+
+def links_of_target(task_id: str, target: str) -> list[str]:
+    targets.check_target(target)
+    return _links(_load(task_id)).get(target, [])
+
+
+def _index_pages(key: str, page: int) -> Iterator[list[str]]:
+    """Task ids linked to `key`, a page at a time, in id order (ObjectIds lead with the
+    creation second, so roughly oldest first)."""
+    last = None
+    while True:
+        query = LinkIndexModel.query(key, limit=page, last_evaluated_key=last, consistent_read=True)
+        found = [item.task_id for item in query]
+        if found:
+            yield found
+        last = query.last_evaluated_key
+        if not last:
+            return
+
+
+def tasks_linked_to(target: str, target_id: str) -> list[str]:
+    target, value = targets.normalise(target, target_id)
+    return [t for page in _index_pages(link_key(target, value), 1000) for t in page]
+
+
+def unlink_everywhere(target: str, target_id: str) -> int:
+    """Unlink the item from every task: a page of the index per transaction (50 tasks,
+    100 writes), paged by key, so any number of tasks is handled. Returns how many."""
+    target, value = targets.normalise(target, target_id)
+    key = link_key(target, value)
+    done = 0
+    for page in _index_pages(key, PAGE):
+        try:
+            _unlink_tx([(task_id, target, value) for task_id in page])
+            done += len(page)
+            continue
+        except TransactWriteError as exc:
+            if not _is_cancelled(exc):
+                raise
+        # someone changed one of these tasks meanwhile: settle them one by one
+        for task_id in page:
+            try:
+                _unlink_tx([(task_id, target, value)])
+                done += 1
+            except TransactWriteError as exc:
+                if not _is_cancelled(exc):
+                    raise
+                _drop_stale_index_item(key, task_id, target, value)
+    return done
+
+
+def _drop_stale_index_item(key: str, task_id: str, target: str, value: str) -> None:
+    """An index entry whose task no longer holds the link (never written so; kept for
+    safety): remove it only if the task really does not hold the link."""
+    try:
+        model = TaskModel.get(task_id, consistent_read=True)
+        if value in _links(model).get(target, []):
+            raise Conflict(f"task {task_id} changed while unlinking; try again")
+    except DoesNotExist:
+        pass
+    LinkIndexModel(key, task_id).delete()
+
+
+# ---- link_info ----------------------------------------------------------------------------
+
+
+def link_info(task_id: str) -> list[str]:
+    """One line per linked item, asked of the trackers in parallel (see connectors)."""
+    items = [(t, v) for t, values in _links(_load(task_id)).items() for v in values]
+    order = {t: i for i, t in enumerate(targets.targets())}
+    items.sort(key=lambda item: order.get(item[0], len(order)))
+    return connectors.describe(items)
