@@ -90,7 +90,7 @@ class Trackers:
     tower_token = "tower-oauth-token"
 
     def __init__(self):
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.requests: list[tuple[str, str, dict[str, str], dict[str, list[str]]]] = []
         self.release = threading.Event()  # lets the slow answer go once the test is done
         self.bugs = {
             "123": {"status": "CONFIRMED", "resolution": "", "is_open": True},
@@ -100,6 +100,7 @@ class Trackers:
         self.invalid_bugs = {"404"}  # Bugzilla refuses the whole request: error 101
         self.secret_bugs = {"666"}  # error 102, access denied
         self.faulty_bugs = {"777"}  # listed in `faults`
+        self.slow_bug = "999999"  # held back past the timeout
         self.changes = {
             "4567": "MERGED",
             "4568": "NEW",
@@ -108,7 +109,7 @@ class Trackers:
         }
         self.todos = {"d9bb255f3c6d4deca4c7a127bb90b9be": True, "0" * 32: False}
 
-    def seen(self, prefix: str) -> list[tuple[str, str, dict[str, str]]]:
+    def seen(self, prefix: str) -> list:
         return [r for r in self.requests if r[1].startswith(prefix)]
 
 
@@ -147,7 +148,7 @@ def handler_for(trackers: Trackers):
             ids = query.get("id", [""])[0].split(",")
             if query.get("include_fields", [""])[0] != "id,status,resolution,is_open":
                 return self.send(400, json.dumps({"error": True, "code": 1, "message": "?"}))
-            if "slow" in ids:
+            if trackers.slow_bug in ids:
                 trackers.release.wait(1.0)
             for bug in ids:
                 if bug in trackers.invalid_bugs:
@@ -225,14 +226,18 @@ def handler_for(trackers: Trackers):
     return Handler
 
 
+class TrackerServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # every link_info request connects at once
+
+
 @pytest.fixture
 def trackers(settings_env):
     """A real HTTP server on 127.0.0.1 (ephemeral port) speaking the three trackers' APIs;
-    the DTask settings point at it with a 0.3 s timeout and the cache off."""
+    the DTask settings point at it with a 0.5 s timeout and the cache off."""
     state = Trackers()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
-    server.daemon_threads = True
-    server.block_on_close = False
+    server = TrackerServer(("127.0.0.1", 0), handler_for(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -245,7 +250,7 @@ def trackers(settings_env):
         TASKHUB_GERRIT_PASSWORD=state.gerrit_password,
         TASKHUB_TOWER_URL=f"{base}/tower",
         TASKHUB_TOWER_TOKEN=state.tower_token,
-        TASKHUB_LINKS_TIMEOUT="0.3",
+        TASKHUB_LINKS_TIMEOUT="0.5",
         TASKHUB_LINKS_CACHE_TTL="0",
     )
     try:
