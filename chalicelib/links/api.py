@@ -5,14 +5,21 @@ with the honest HTTP status. The seed's paths that end in `/` (`POST /task/`,
 `GET|DELETE /task/:task_id/tower/todo/`) answer with and without the slash: API Gateway,
 `chalice local` and the Chalice test client all route `/x/` to the route `/x`.
 
+Beyond the seed: the original's successor, flat links between any two tracker items
+(`PUT|DELETE|GET /dtask/links`, form, query or JSON parameters).
+
 Permissions live in one DTask namespace per deployment (`TASKHUB_DTASK_NAMESPACE`, default
 `default`): `read` for viewers, `read` + `write` for members and admins.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..core.auth import register_permissions
-from ..core.errors import TaskhubError
+from ..core.errors import BadRequest, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import service
 from .config import links_config
@@ -139,3 +146,58 @@ def link_info(request: FaceRequest, task_id: str):
     """Live state of every linked item from its tracker; failures are lines, not errors."""
     _allow(request, READ)
     return service.link_info(task_id)
+
+
+# ---- the successor's flat links -----------------------------------------------------------
+
+Target = Annotated[str, Field(min_length=1, max_length=32)]
+TargetId = Annotated[str, Field(min_length=1, max_length=600)]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+class ItemPair(Params):
+    target_a: Target
+    a_id: TargetId
+    target_b: Target
+    b_id: TargetId
+
+
+class Item(Params):
+    target: Target
+    id: TargetId
+
+
+def _params(request: FaceRequest) -> dict:
+    """Form or JSON body (even on GET, as the original's clients send it), else the query."""
+    body = request.json()
+    if not isinstance(body, dict):
+        raise BadRequest("parameters must be form fields, a JSON object or a query string")
+    return {**request.query, **body}
+
+
+@face.route("/links", methods=("PUT",))
+def link_items(request: FaceRequest):
+    """Link two items directly (`target_a`, `a_id`, `target_b`, `b_id`); idempotent."""
+    _allow(request, WRITE)
+    pair = request.parse(ItemPair, _params(request))
+    service.link_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    return True
+
+
+@face.route("/links", methods=("DELETE",))
+def unlink_items(request: FaceRequest):
+    _allow(request, WRITE)
+    pair = request.parse(ItemPair, _params(request))
+    service.unlink_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    return True
+
+
+@face.route("/links", methods=("GET",))
+def items_linked_to(request: FaceRequest):
+    """What one item (`target`, `id`) is linked to: target -> ids."""
+    _allow(request, READ)
+    item = request.parse(Item, _params(request))
+    return service.items_linked_to(item.target, item.id)

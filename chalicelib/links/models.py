@@ -36,3 +36,15 @@ class LinkIndexModel(Model):
 
     link_key = UnicodeAttribute(hash_key=True)
     task_id = UnicodeAttribute(range_key=True)
+
+
+@table
+class ItemLinkModel(Model):
+    """The successor's flat links: an adjacency list of tracker items. Linking A and B
+    writes (A, B) and (B, A) in one TransactWrite, so either side answers with a Query."""
+
+    class Meta:
+        short_name = "dtask-item-links"
+
+    item_key = UnicodeAttribute(hash_key=True)  # target#id
+    other_key = UnicodeAttribute(range_key=True)  # target#id

@@ -17,7 +17,7 @@ from ..core import ids
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import connectors, targets
 from .config import links_config
-from .models import LinkIndexModel, TaskModel
+from .models import ItemLinkModel, LinkIndexModel, TaskModel
 
 TASK_ID_LEN = 24
 PAGE = 50  # index items per unlink-from-all transaction: 2 writes each, 100 per transaction
@@ -234,6 +234,48 @@ def _drop_stale_index_item(key: str, task_id: str, target: str, value: str) -> N
     except DoesNotExist:
         pass
     LinkIndexModel(key, task_id).delete()
+
+
+# ---- flat links between items (the successor's `/links`) ---------------------------------
+
+
+def _flat_pair(target_a: str, a_id: str, target_b: str, b_id: str) -> tuple[str, str]:
+    a = link_key(*targets.normalise(target_a, a_id, flat=True))
+    b = link_key(*targets.normalise(target_b, b_id, flat=True))
+    if a == b:
+        raise BadRequest("an item cannot be linked to itself")
+    return a, b
+
+
+def link_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
+    """Idempotent: both directions are plain puts of the same two items."""
+    a, b = _flat_pair(target_a, a_id, target_b, b_id)
+    with TransactWrite(connection=_connection()) as tx:
+        tx.save(ItemLinkModel(a, b))
+        tx.save(ItemLinkModel(b, a))
+
+
+def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
+    a, b = _flat_pair(target_a, a_id, target_b, b_id)
+    with TransactWrite(connection=_connection()) as tx:
+        tx.delete(ItemLinkModel(a, b))
+        tx.delete(ItemLinkModel(b, a))
+
+
+def items_linked_to(target: str, target_id: str) -> dict[str, list[str]]:
+    """target -> ids linked to the item, every page of its adjacency list."""
+    key = link_key(*targets.normalise(target, target_id, flat=True))
+    found: dict[str, list[str]] = {}
+    last = None
+    while True:
+        query = ItemLinkModel.query(key, last_evaluated_key=last, consistent_read=True)
+        for item in query:
+            other_target, _, other_id = item.other_key.partition("#")
+            found.setdefault(other_target, []).append(other_id)
+        last = query.last_evaluated_key
+        if not last:
+            break
+    return {t: targets.sort_ids(ids) for t, ids in sorted(found.items())}
 
 
 # ---- link_info ----------------------------------------------------------------------------

@@ -50,11 +50,13 @@ NORMALISERS: dict[str, Callable[[str], str | None]] = {
     "bugzilla": _bugzilla,
     "gerrit": _gerrit,
     "tower": _tower,
+    "tower_todo": _tower,
 }
 EXPECTED = {
     "bugzilla": "a positive bug number",
     "gerrit": "a change number, a Change-Id (I + 40 hex) or project~branch~Change-Id",
     "tower": "a todo guid of 32 hex characters",
+    "tower_todo": "a todo guid of 32 hex characters",
 }
 
 
@@ -71,9 +73,26 @@ def check_target(target: str) -> str:
     return target
 
 
-def normalise(target: str, target_id: str) -> tuple[str, str]:
-    """(target, canonical id) or BadRequest naming what was expected."""
-    check_target(target)
+# The successor's flat `/links` calls a Tower todo `tower_todo`; `tower` is taken as well.
+FLAT_NAMES = {"tower": "tower_todo"}
+
+
+def flat_targets() -> tuple[str, ...]:
+    return tuple(FLAT_NAMES.get(t, t) for t in targets())
+
+
+def normalise(target: str, target_id: str, *, flat: bool = False) -> tuple[str, str]:
+    """(target, canonical id) or BadRequest naming what was expected. `flat`: the names of
+    the successor's `/links`."""
+    if flat:
+        target = FLAT_NAMES.get(target, target)
+        if target not in flat_targets():
+            raise BadRequest(
+                f"unknown target {target[:40]!r}; known targets: {', '.join(flat_targets())}",
+                field="target",
+            )
+    else:
+        check_target(target)
     value = NORMALISERS.get(target, _other)(target_id.strip())
     if value is None:
         expected = EXPECTED.get(target, "letters, digits and ._~:- (at most 128)")
