@@ -8,6 +8,7 @@ unlink-from-all page through the index by key.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -33,9 +34,11 @@ def link_key(target: str, target_id: str) -> str:
 
 
 def check_task_id(task_id: str) -> str:
-    if len(task_id) != TASK_ID_LEN or any(c not in "0123456789abcdef" for c in task_id):
+    """The canonical (lower-case) id, or BadRequest."""
+    canonical = task_id.lower()
+    if len(canonical) != TASK_ID_LEN or any(c not in "0123456789abcdef" for c in canonical):
         raise BadRequest(f"invalid task_id {task_id[:40]!r}: expected 24 hex characters")
-    return task_id
+    return canonical
 
 
 def _load(task_id: str) -> TaskModel:
@@ -76,7 +79,7 @@ def get_task(task_id: str) -> dict:
 def delete_task(task_id: str) -> None:
     """Remove the task and all its index entries in one transaction, at the version read,
     so a link made concurrently either lands before (and is removed) or fails."""
-    for _ in range(RETRIES):
+    for attempt in range(RETRIES):
         model = _load(task_id)
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -88,6 +91,7 @@ def delete_task(task_id: str) -> None:
         except TransactWriteError as exc:
             if not _is_cancelled(exc):
                 raise
+        _backoff(attempt)
     raise Conflict(f"task {task_id} is changing too fast to delete; try again")
 
 
@@ -96,7 +100,7 @@ def tower_todo(task_id: str) -> str | None:
 
 
 def set_tower_todo(task_id: str, guid: str | None) -> None:
-    check_task_id(task_id)
+    task_id = check_task_id(task_id)
     value = targets.tower_guid(guid) if guid is not None else None
     action = TaskModel.tower_todo.set(value) if value else TaskModel.tower_todo.remove()
     try:
@@ -112,46 +116,57 @@ def set_tower_todo(task_id: str, guid: str | None) -> None:
 
 def link(task_id: str, target: str, target_id: str) -> bool:
     """Link once; linking again is a no-op. Returns True when something was added."""
-    check_task_id(task_id)
+    task_id = check_task_id(task_id)
     target, value = targets.normalise(target, target_id)
     path = TaskModel.links[target]
     limit = links_config().max_links
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.update(
-                TaskModel(task_id=task_id),
-                actions=[path.add({value}), TaskModel.link_count.add(1), TaskModel.version.add(1)],
-                condition=TaskModel.task_id.exists()
-                & ~path.contains(value)
-                & (TaskModel.link_count < limit),
-            )
-            tx.save(LinkIndexModel(link_key(target, value), task_id))
-        return True
-    except TransactWriteError as exc:
-        if not _is_cancelled(exc):
-            raise
-    model = _load(task_id)  # why was it refused?
-    if value in _links(model).get(target, []):
-        return False
-    if model.link_count >= limit:
-        raise BadRequest(f"task {task_id} already has {limit} links, the most a task may have")
-    raise Conflict(f"task {task_id} changed while linking; try again")
+    for attempt in range(RETRIES):
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(
+                    TaskModel(task_id=task_id),
+                    actions=[
+                        path.add({value}),
+                        TaskModel.link_count.add(1),
+                        TaskModel.version.add(1),
+                    ],
+                    condition=TaskModel.task_id.exists()
+                    & ~path.contains(value)
+                    & (TaskModel.link_count < limit),
+                )
+                tx.save(LinkIndexModel(link_key(target, value), task_id))
+            return True
+        except TransactWriteError as exc:
+            if not _is_cancelled(exc):
+                raise
+        model = _load(task_id)  # why was it refused?
+        if value in _links(model).get(target, []):
+            return False
+        if model.link_count >= limit:
+            raise BadRequest(f"task {task_id} already has {limit} links, the most a task may have")
+        _backoff(attempt)  # a concurrent transaction on the same task: try again
+    raise Conflict(f"task {task_id} is changing too fast; try again")
 
 
 def unlink(task_id: str, target: str, target_id: str) -> bool:
     """Remove one link and its index entry; unlinking what is not linked is a no-op."""
-    check_task_id(task_id)
+    task_id = check_task_id(task_id)
     target, value = targets.normalise(target, target_id)
-    try:
-        _unlink_tx([(task_id, target, value)])
-        return True
-    except TransactWriteError as exc:
-        if not _is_cancelled(exc):
-            raise
-    model = _load(task_id)
-    if value in _links(model).get(target, []):
-        raise Conflict(f"task {task_id} changed while unlinking; try again")
-    return False
+    for attempt in range(RETRIES):
+        try:
+            _unlink_tx([(task_id, target, value)])
+            return True
+        except TransactWriteError as exc:
+            if not _is_cancelled(exc):
+                raise
+        if value not in _links(_load(task_id)).get(target, []):
+            return False
+        _backoff(attempt)
+    raise Conflict(f"task {task_id} is changing too fast; try again")
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(0.02 * (attempt + 1))
 
 
 def _unlink_tx(pairs: list[tuple[str, str, str]]) -> None:
@@ -215,25 +230,30 @@ def unlink_everywhere(target: str, target_id: str) -> int:
         # someone changed one of these tasks meanwhile: settle them one by one
         for task_id in page:
             try:
-                _unlink_tx([(task_id, target, value)])
-                done += 1
-            except TransactWriteError as exc:
-                if not _is_cancelled(exc):
-                    raise
-                _drop_stale_index_item(key, task_id, target, value)
+                if unlink(task_id, target, value):
+                    done += 1
+                    continue
+            except NotFound:
+                pass
+            _drop_index_item_if_unlinked(task_id, target, value)
     return done
 
 
-def _drop_stale_index_item(key: str, task_id: str, target: str, value: str) -> None:
-    """An index entry whose task no longer holds the link (never written so; kept for
-    safety): remove it only if the task really does not hold the link."""
+def _drop_index_item_if_unlinked(task_id: str, target: str, value: str) -> None:
+    """An index item must not outlive its link; removed only while the task (if any) does
+    not hold the link, so a link re-made meanwhile keeps its entry."""
+    path = TaskModel.links[target]
     try:
-        model = TaskModel.get(task_id, consistent_read=True)
-        if value in _links(model).get(target, []):
-            raise Conflict(f"task {task_id} changed while unlinking; try again")
-    except DoesNotExist:
-        pass
-    LinkIndexModel(key, task_id).delete()
+        with TransactWrite(connection=_connection()) as tx:
+            tx.condition_check(
+                TaskModel,
+                task_id,
+                condition=TaskModel.task_id.does_not_exist() | ~path.contains(value),
+            )
+            tx.delete(LinkIndexModel(link_key(target, value), task_id))
+    except TransactWriteError as exc:
+        if not _is_cancelled(exc):
+            raise
 
 
 # ---- flat links between items (the successor's `/links`) ---------------------------------

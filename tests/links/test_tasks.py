@@ -307,3 +307,17 @@ def test_permissions_in_the_dtask_namespace(dtask):
         {"error": True, "result": "unknown token"},
     )
     assert service.links_of(task_id) == {"bugzilla": ["1"]}
+
+
+def test_unlink_from_all_clears_index_items_without_a_link(dtask):
+    """Entries no link backs (never written so; e.g. restored from a backup) are removed,
+    and only real links are counted."""
+    real, unlinked = service.create_task(), service.create_task()
+    service.link(real, "bugzilla", "9")
+    gone = "0" * 24
+    LinkIndexModel("bugzilla#9", gone).save()
+    LinkIndexModel("bugzilla#9", unlinked).save()
+    assert service.unlink_everywhere("bugzilla", "9") == 1
+    assert index_of("bugzilla", "9") == []
+    assert service.links_of(real) == {}
+    assert dtask("GET", f"/task/{real.upper()}")[1]["result"]["_id"] == real  # any case
