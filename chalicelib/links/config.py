@@ -6,11 +6,14 @@ SSM Parameter Store (SecureString, decrypted).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..core import aws
+
+log = logging.getLogger("taskhub.links")
 
 DEFAULT_TARGETS = ("bugzilla", "gerrit", "tower")
 
@@ -37,11 +40,22 @@ def _url(name: str, default: str | None = None) -> str | None:
 
 
 def _secret(name: str) -> str | None:
-    value = (os.environ.get(name) or "").strip()
-    if value.startswith("ssm:"):
-        answer = aws.client("ssm").get_parameter(Name=value[4:], WithDecryption=True)
-        value = answer["Parameter"]["Value"]
-    return value or None
+    return (os.environ.get(name) or "").strip() or None
+
+
+@lru_cache(maxsize=16)
+def secret(reference: str | None) -> str | None:
+    """A secret's value: the setting itself, or for `ssm:<name>` the SSM parameter, read
+    once per process when a tracker is first asked (so a missing parameter fails only the
+    tracker's items, never the other routes)."""
+    if not reference or not reference.startswith("ssm:"):
+        return reference
+    try:
+        answer = aws.client("ssm").get_parameter(Name=reference[4:], WithDecryption=True)
+    except Exception as exc:
+        log.warning("cannot read secret %s: %s", reference, type(exc).__name__)
+        return None
+    return answer["Parameter"]["Value"] or None
 
 
 def _number(name: str, default: float, low: float, high: float) -> float:
@@ -74,4 +88,5 @@ def links_config() -> LinksConfig:
 
 def reload() -> LinksConfig:
     links_config.cache_clear()
+    secret.cache_clear()
     return links_config()

@@ -21,12 +21,13 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from .config import LinksConfig, links_config
+from .config import LinksConfig, links_config, secret
 
 log = logging.getLogger("taskhub.links")
 
@@ -79,6 +80,12 @@ def describe(items: list[Item]) -> list[str]:
         else:
             lines[item] = hit
     if pending:
+        cfg = replace(
+            cfg,
+            bugzilla_api_key=secret(cfg.bugzilla_api_key),
+            gerrit_password=secret(cfg.gerrit_password),
+            tower_token=secret(cfg.tower_token),
+        )
         fetched = asyncio.run(_fetch_all(pending, cfg))
         _remember(fetched, cfg.cache_ttl)
         lines.update(fetched)

@@ -153,6 +153,12 @@ def test_secrets_can_come_from_ssm(dtask, trackers, settings_env):
     assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
         f"tower {GUID_DONE} status completed"
     ]
+    # a parameter that cannot be read fails the tracker's items, and nothing else
+    settings_env(TASKHUB_TOWER_TOKEN="ssm:/taskhub/test/dtask/missing")
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"failed get tower {GUID_DONE}"
+    ]
+    assert dtask("GET", f"/task/{task_id}/link")[1]["result"] == {"tower": [GUID_DONE]}
 
 
 def test_no_links_ask_nobody(dtask, trackers):
