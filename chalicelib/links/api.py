@@ -30,7 +30,7 @@ READ, WRITE = "read", "write"
 register_permissions(FACE, {"viewer": {READ}, "member": {READ, WRITE}, "admin": {READ, WRITE}})
 
 
-def _render(result) -> object:
+def _render(result):
     return json_response({"error": False, "result": result})
 
 

@@ -321,3 +321,11 @@ def test_unlink_from_all_clears_index_items_without_a_link(dtask):
     assert index_of("bugzilla", "9") == []
     assert service.links_of(real) == {}
     assert dtask("GET", f"/task/{real.upper()}")[1]["result"]["_id"] == real  # any case
+
+
+def test_unexpected_failure_is_a_500_in_the_envelope(dtask, monkeypatch):
+    def broken(task_id):
+        raise RuntimeError("table is on fire")
+
+    monkeypatch.setattr(service, "get_task", broken)
+    assert dtask("GET", f"/task/{'a' * 24}") == (500, {"error": True, "result": "internal error"})
