@@ -1,0 +1,1 @@
+"""DTask links: tasks linked to Bugzilla bugs, Gerrit changes and Tower todos (seed 000)."""

@@ -1,0 +1,203 @@
+"""DTask face (seed 000 "Task 接口"): tasks, their Tower todo and links, under `/dtask`.
+
+Envelope `{"error": false, "result": ...}`; errors `{"error": true, "result": "<message>"}`
+with the honest HTTP status. The seed's paths that end in `/` (`POST /task/`,
+`GET|DELETE /task/:task_id/tower/todo/`) answer with and without the slash: API Gateway,
+`chalice local` and the Chalice test client all route `/x/` to the route `/x`.
+
+Beyond the seed: the original's successor, flat links between any two tracker items
+(`PUT|DELETE|GET /dtask/links`, form, query or JSON parameters).
+
+Permissions live in one DTask namespace per deployment (`TASKHUB_DTASK_NAMESPACE`, default
+`default`): `read` for viewers, `read` + `write` for members and admins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.auth import register_permissions
+from ..core.errors import BadRequest, TaskhubError
+from ..core.face import Face, FaceRequest, json_response
+from . import service
+from .config import links_config
+
+FACE = "dtask"
+READ, WRITE = "read", "write"
+
+register_permissions(FACE, {"viewer": {READ}, "member": {READ, WRITE}, "admin": {READ, WRITE}})
+
+
+def _render(result):
+    return json_response({"error": False, "result": result})
+
+
+def _render_error(exc: TaskhubError):
+    message = exc.message if exc.status != 500 else "internal error"
+    return json_response({"error": True, "result": message}, exc.status)
+
+
+face = Face(
+    FACE,
+    __name__,
+    prefix="/dtask",
+    render=_render,
+    render_error=_render_error,
+    error_keys=("error", "result"),
+)
+
+
+def _allow(request: FaceRequest, permission: str) -> None:
+    request.principal.require(FACE, links_config().namespace, permission)
+
+
+# ---- tasks --------------------------------------------------------------------------------
+
+
+@face.route("/task", methods=("POST",))
+def create_task(request: FaceRequest):
+    """`POST /task/`: a new task; the result is its 24-hex id."""
+    _allow(request, WRITE)
+    return service.create_task()
+
+
+@face.route("/task/{task_id}", methods=("GET",))
+def get_task(request: FaceRequest, task_id: str):
+    _allow(request, READ)
+    return service.get_task(task_id)
+
+
+@face.route("/task/{task_id}", methods=("DELETE",))
+def delete_task(request: FaceRequest, task_id: str):
+    _allow(request, WRITE)
+    service.delete_task(task_id)
+    return True
+
+
+@face.route("/task/{task_id}/tower/todo", methods=("GET",))
+def get_tower_todo(request: FaceRequest, task_id: str):
+    """`GET /task/:task_id/tower/todo/`: the guid, or null when none is set."""
+    _allow(request, READ)
+    return service.tower_todo(task_id)
+
+
+@face.route("/task/{task_id}/tower/todo/{todo_guid}", methods=("PUT",))
+def set_tower_todo(request: FaceRequest, task_id: str, todo_guid: str):
+    _allow(request, WRITE)
+    service.set_tower_todo(task_id, todo_guid)
+    return True
+
+
+@face.route("/task/{task_id}/tower/todo", methods=("DELETE",))
+def delete_tower_todo(request: FaceRequest, task_id: str):
+    _allow(request, WRITE)
+    service.set_tower_todo(task_id, None)
+    return True
+
+
+# ---- links --------------------------------------------------------------------------------
+
+
+@face.route("/task/{task_id}/link/{target}/{target_id}", methods=("PUT",))
+def link(request: FaceRequest, task_id: str, target: str, target_id: str):
+    """Linking an item twice is a no-op; both answer true."""
+    _allow(request, WRITE)
+    service.link(task_id, target, target_id)
+    return True
+
+
+@face.route("/task/{task_id}/link/{target}/{target_id}", methods=("DELETE",))
+def unlink(request: FaceRequest, task_id: str, target: str, target_id: str):
+    _allow(request, WRITE)
+    service.unlink(task_id, target, target_id)
+    return True
+
+
+@face.route("/task/{task_id}/link", methods=("GET",))
+def links_of(request: FaceRequest, task_id: str):
+    _allow(request, READ)
+    return service.links_of(task_id)
+
+
+@face.route("/task/{task_id}/link/{target}", methods=("GET",))
+def links_of_target(request: FaceRequest, task_id: str, target: str):
+    _allow(request, READ)
+    return service.links_of_target(task_id, target)
+
+
+@face.route("/task/link/{target}/{target_id}", methods=("GET",))
+def tasks_linked_to(request: FaceRequest, target: str, target_id: str):
+    """Reverse lookup, served from the link index."""
+    _allow(request, READ)
+    return service.tasks_linked_to(target, target_id)
+
+
+@face.route("/task/link/{target}/{target_id}", methods=("DELETE",))
+def unlink_everywhere(request: FaceRequest, target: str, target_id: str):
+    _allow(request, WRITE)
+    service.unlink_everywhere(target, target_id)
+    return True
+
+
+@face.route("/task/{task_id}/link_info", methods=("GET",))
+def link_info(request: FaceRequest, task_id: str):
+    """Live state of every linked item from its tracker; failures are lines, not errors."""
+    _allow(request, READ)
+    return service.link_info(task_id)
+
+
+# ---- the successor's flat links -----------------------------------------------------------
+
+Target = Annotated[str, Field(min_length=1, max_length=32)]
+TargetId = Annotated[str, Field(min_length=1, max_length=600)]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+class ItemPair(Params):
+    target_a: Target
+    a_id: TargetId
+    target_b: Target
+    b_id: TargetId
+
+
+class Item(Params):
+    target: Target
+    id: TargetId
+
+
+def _params(request: FaceRequest) -> dict:
+    """Form or JSON body (even on GET, as the original's clients send it), else the query."""
+    body = request.json()
+    if not isinstance(body, dict):
+        raise BadRequest("parameters must be form fields, a JSON object or a query string")
+    return {**request.query, **body}
+
+
+@face.route("/links", methods=("PUT",))
+def link_items(request: FaceRequest):
+    """Link two items directly (`target_a`, `a_id`, `target_b`, `b_id`); idempotent."""
+    _allow(request, WRITE)
+    pair = request.parse(ItemPair, _params(request))
+    service.link_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    return True
+
+
+@face.route("/links", methods=("DELETE",))
+def unlink_items(request: FaceRequest):
+    _allow(request, WRITE)
+    pair = request.parse(ItemPair, _params(request))
+    service.unlink_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    return True
+
+
+@face.route("/links", methods=("GET",))
+def items_linked_to(request: FaceRequest):
+    """What one item (`target`, `id`) is linked to: target -> ids."""
+    _allow(request, READ)
+    item = request.parse(Item, _params(request))
+    return service.items_linked_to(item.target, item.id)

@@ -1,0 +1,226 @@
+"""Live state of linked items, asked of the trackers' own REST APIs (seed 000 `link_info`).
+
+- Bugzilla: `GET {url}/rest/bug?id=1,2&include_fields=id,status,resolution,is_open`, all ids
+  in one call (header `X-BUGZILLA-API-KEY`). When Bugzilla refuses the batch (error 101
+  invalid id, 102 access denied), each id is asked alone so one bad id fails only itself.
+- Gerrit: `GET {url}/a/changes/{id}` with HTTP basic credentials when configured, else
+  `GET {url}/changes/{id}`; the `)]}'` line that guards against XSSI is stripped.
+- Tower: `GET {url}/api/v1/todos/{guid}` with an OAuth2 bearer token; JSON:API body whose
+  `data.attributes.is_completed` gives the state.
+
+Every request runs concurrently and is cut off after the configured timeout; an item that
+could not be fetched, for whatever reason, becomes `failed get <target> <id>`. Successful
+lines are cached in process for a short, configurable TTL (0 disables the cache).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Awaitable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .config import LinksConfig, links_config, secret
+
+log = logging.getLogger("taskhub.links")
+
+Item = tuple[str, str]
+Lines = dict[Item, str]
+XSSI_PREFIX = ")]}'"
+BUGZILLA_FIELDS = "id,status,resolution,is_open"
+BUGZILLA_REFUSALS = {101, 102}
+
+_cache: dict[Item, tuple[float, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _cached(item: Item) -> str | None:
+    with _cache_lock:
+        hit = _cache.get(item)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        _cache.pop(item, None)
+        return None
+
+
+def _remember(lines: Lines, ttl: float) -> None:
+    if ttl <= 0:
+        return
+    expires = time.monotonic() + ttl
+    with _cache_lock:
+        for item, line in lines.items():
+            _cache[item] = (expires, line)
+
+
+def failed(item: Item) -> str:
+    return f"failed get {item[0]} {item[1]}"
+
+
+def describe(items: list[Item]) -> list[str]:
+    """One line per item, in the order given."""
+    cfg = links_config()
+    lines: Lines = {}
+    pending: list[Item] = []
+    for item in items:
+        hit = _cached(item) if cfg.cache_ttl > 0 else None
+        if hit is None:
+            pending.append(item)
+        else:
+            lines[item] = hit
+    if pending:
+        cfg = replace(
+            cfg,
+            bugzilla_api_key=secret(cfg.bugzilla_api_key),
+            gerrit_password=secret(cfg.gerrit_password),
+            tower_token=secret(cfg.tower_token),
+        )
+        fetched = asyncio.run(_fetch_all(pending, cfg))
+        _remember(fetched, cfg.cache_ttl)
+        lines.update(fetched)
+    return [lines.get(item) or failed(item) for item in items]
+
+
+async def _bounded(job: Awaitable[Lines], timeout: float, what: str) -> Lines:
+    try:
+        return await asyncio.wait_for(job, timeout)
+    except Exception as exc:  # a tracker's trouble is reported as failed lines, not raised
+        log.warning("link_info: %s: %s", what, type(exc).__name__)
+        return {}
+
+
+async def _fetch_all(items: list[Item], cfg: LinksConfig) -> Lines:
+    timeout = cfg.timeout
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        jobs = []
+        bugs = [value for target, value in items if target == "bugzilla"]
+        if bugs and cfg.bugzilla_url:
+            jobs.append(_bugzilla(client, cfg, bugs))
+        for target, value in items:
+            if target == "gerrit" and cfg.gerrit_url:
+                jobs.append(_bounded(_gerrit(client, cfg, value), timeout, f"gerrit {value}"))
+            elif target == "tower" and cfg.tower_url and cfg.tower_token:
+                jobs.append(_bounded(_tower(client, cfg, value), timeout, f"tower {value}"))
+        lines: Lines = {}
+        for found in await asyncio.gather(*jobs):
+            lines.update(found)
+        return lines
+
+
+# ---- Bugzilla -----------------------------------------------------------------------------
+
+
+async def _bugzilla(client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str]) -> Lines:
+    refused: set[int] = set()
+    lines = await _bounded(_bugzilla_call(client, cfg, bugs, refused), cfg.timeout, "bugzilla")
+    if refused and len(bugs) > 1:
+        singles = [
+            _bounded(_bugzilla_call(client, cfg, [bug], set()), cfg.timeout, f"bugzilla {bug}")
+            for bug in bugs
+        ]
+        for found in await asyncio.gather(*singles):
+            lines.update(found)
+    return lines
+
+
+async def _bugzilla_call(
+    client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str], refused: set[int]
+) -> Lines:
+    headers = {"Accept": "application/json"}
+    if cfg.bugzilla_api_key:
+        headers["X-BUGZILLA-API-KEY"] = cfg.bugzilla_api_key
+    response = await client.get(
+        f"{cfg.bugzilla_url}/rest/bug",
+        params={"id": ",".join(bugs), "include_fields": BUGZILLA_FIELDS},
+        headers=headers,
+    )
+    body = _json(response.text)
+    if not isinstance(body, dict):
+        return {}
+    if body.get("error"):
+        code = body.get("code")
+        if isinstance(code, int) and code in BUGZILLA_REFUSALS:
+            refused.add(code)
+        log.warning("bugzilla error %s: %s", code, str(body.get("message", ""))[:200])
+        return {}
+    if response.status_code != 200:
+        return {}
+    wanted = set(bugs)
+    lines: Lines = {}
+    for bug in body.get("bugs") or []:
+        if not isinstance(bug, dict) or not isinstance(bug.get("status"), str):
+            continue
+        bug_id = str(bug.get("id"))
+        if bug_id not in wanted:
+            continue
+        line = f"bugzilla {bug_id} status {bug['status']}"
+        if isinstance(bug.get("resolution"), str) and bug["resolution"]:
+            line += f" {bug['resolution']}"
+        lines[("bugzilla", bug_id)] = line
+    return lines  # ids in `faults` or missing from `bugs` stay failed
+
+
+# ---- Gerrit -------------------------------------------------------------------------------
+
+
+async def _gerrit(client: httpx.AsyncClient, cfg: LinksConfig, change: str) -> Lines:
+    authenticated = bool(cfg.gerrit_user and cfg.gerrit_password)
+    path = (
+        f"/a/changes/{quote(change, safe='~')}"
+        if authenticated
+        else f"/changes/{quote(change, safe='~')}"
+    )
+    response = await client.get(
+        cfg.gerrit_url + path,
+        headers={"Accept": "application/json"},
+        auth=(cfg.gerrit_user, cfg.gerrit_password) if authenticated else None,
+    )
+    if response.status_code != 200:
+        return {}
+    text = response.text
+    if text.startswith(XSSI_PREFIX):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    body = _json(text)
+    if isinstance(body, dict) and isinstance(body.get("status"), str):
+        return {("gerrit", change): f"gerrit {change} status {body['status']}"}
+    return {}
+
+
+# ---- Tower --------------------------------------------------------------------------------
+
+
+async def _tower(client: httpx.AsyncClient, cfg: LinksConfig, guid: str) -> Lines:
+    response = await client.get(
+        f"{cfg.tower_url}/api/v1/todos/{guid}",
+        headers={
+            "Accept": "application/vnd.api+json",
+            "Authorization": f"Bearer {cfg.tower_token}",
+        },
+    )
+    if response.status_code != 200:
+        return {}
+    body = _json(response.text)
+    data = body.get("data") if isinstance(body, dict) else None
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    if not isinstance(attributes, dict) or not isinstance(attributes.get("is_completed"), bool):
+        return {}
+    state = "completed" if attributes["is_completed"] else "open"
+    return {("tower", guid): f"tower {guid} status {state}"}
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -1,0 +1,71 @@
+"""The successor's flat links (`/dtask/links`): any two items linked directly, both ways."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from chalicelib.links.models import ItemLinkModel
+
+from .conftest import MEMBER, VIEWER, bearer
+
+GUID = "d9bb255f3c6d4deca4c7a127bb90b9be"
+
+
+def form(api, method, path, fields, token=MEMBER, query=None):
+    headers = {**bearer(token), "Content-Type": "application/x-www-form-urlencoded"}
+    url = "/dtask" + path + (f"?{urlencode(query)}" if query else "")
+    return api.call(method, url, raw=urlencode(fields) if fields else "", headers=headers)
+
+
+def test_link_both_ways_with_form_fields_query_or_json(dtask, api):
+    ok = (200, {"error": False, "result": True})
+    pair = {"target_a": "bugzilla", "a_id": "10", "target_b": "gerrit", "b_id": "12"}
+    assert form(api, "PUT", "/links/", pair) == ok
+    assert form(api, "PUT", "/links", pair) == ok  # again: a no-op
+    assert dtask("PUT", "/links", body={**pair, "b_id": 13, "target_b": "gerrit"}) == ok
+    tower = {"target_a": "tower_todo", "a_id": GUID, "target_b": "bugzilla", "b_id": "010"}
+    assert form(api, "PUT", "/links", tower) == ok
+    # the original's clients send GET parameters as a form body; a query string works too
+    assert form(api, "GET", "/links", {"target": "bugzilla", "id": "10"}) == (
+        200,
+        {"error": False, "result": {"gerrit": ["12", "13"], "tower_todo": [GUID]}},
+    )
+    assert form(api, "GET", "/links/", None, query={"target": "gerrit", "id": "12"}) == (
+        200,
+        {"error": False, "result": {"bugzilla": ["10"]}},
+    )
+    assert form(api, "GET", "/links", {"target": "tower", "id": GUID.upper()})[1]["result"] == {
+        "bugzilla": ["10"]
+    }
+    assert form(api, "DELETE", "/links", pair) == ok
+    assert form(api, "DELETE", "/links", pair) == ok
+    assert form(api, "GET", "/links", {"target": "gerrit", "id": "12"})[1]["result"] == {}
+    assert form(api, "GET", "/links", {"target": "bugzilla", "id": "10"})[1]["result"] == {
+        "gerrit": ["13"],
+        "tower_todo": [GUID],
+    }
+
+
+def test_bad_flat_links_write_nothing(dtask, api):
+    good = {"target_a": "bugzilla", "a_id": "10", "target_b": "gerrit", "b_id": "12"}
+    cases = [
+        ({**good, "target_b": "jira"}, "unknown target 'jira'; known targets: bugzilla, gerrit"),
+        ({**good, "a_id": "ten"}, "invalid bugzilla id 'ten'"),
+        ({**good, "target_b": "bugzilla", "b_id": "10"}, "cannot be linked to itself"),
+        ({k: v for k, v in good.items() if k != "b_id"}, "b_id: Field required"),
+        ({**good, "a_id": "1" * 700}, "a_id: String should have at most 600 characters"),
+    ]
+    for fields, message in cases:
+        for method in ("PUT", "DELETE"):
+            status, body = form(api, method, "/links", fields)
+            assert status == 400 and body["error"] is True and message in body["result"], body
+    status, body = form(api, "GET", "/links", {"target": "bugzilla"})
+    assert status == 400 and "id: Field required" in body["result"]
+    status, body = dtask("PUT", "/links", body=[1, 2])
+    assert status == 400 and "parameters must be" in body["result"]
+    assert list(ItemLinkModel.query("bugzilla#10")) == []
+    assert form(api, "PUT", "/links", good, token=VIEWER) == (
+        403,
+        {"error": True, "result": "permission denied: write"},
+    )
+    assert form(api, "GET", "/links", {"target": "bugzilla", "id": "10"}, token=VIEWER)[0] == 200
