@@ -24,26 +24,20 @@ def _table(model: type) -> dict[str, Any]:
         "KeySchema": schema["key_schema"],
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
-    gsis = [
-        {
-            "IndexName": index["index_name"],
-            "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
-            "Projection": index["projection"],
-        }
-        for index in schema.get("global_secondary_indexes", [])
-    ]
-    if gsis:
-        props["GlobalSecondaryIndexes"] = gsis
-    lsis = [
-        {
-            "IndexName": index["index_name"],
-            "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
-            "Projection": index["projection"],
-        }
-        for index in schema.get("local_secondary_indexes", [])
-    ]
-    if lsis:
-        props["LocalSecondaryIndexes"] = lsis
+    for key, prop in (
+        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
+        ("local_secondary_indexes", "LocalSecondaryIndexes"),
+    ):
+        indexes = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
+                "Projection": index["projection"],
+            }
+            for index in schema.get(key, [])
+        ]
+        if indexes:
+            props[prop] = indexes
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
