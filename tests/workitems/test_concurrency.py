@@ -21,7 +21,6 @@ from chalicelib.workitems import service
 
 from .conftest import DANA, P2, PEI, TASK_TYPE, TEAM
 
-
 OPERATIONS = (
     "get_item",
     "put_item",
@@ -92,7 +91,7 @@ def test_racing_transits_move_the_count_once(ones):
     outcomes = run_all([attempt] * 5)
     assert outcomes.count("ok") == 1 and set(outcomes) <= {"ok", 801}
     assert ones.project_counts() == (0, 0, 1)
-    status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
+    _status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
     assert [a["action"] for a in body["activities"]] == ["create", "transit"]
 
 
@@ -130,7 +129,7 @@ def test_concurrent_updates_of_different_fields_all_land(ones):
     assert info["summary"] == "new summary" and info["assign"] == PEI
     assert values["FtXt0001"] == "text" and values["FnUm0001"] == 100000
     assert values["FoPt0001"] == "OpSmall1" and values["FuSr0001"] == [PEI]
-    status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
+    _status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
     assert len(body["activities"]) == 1 + len(updates)
 
 
