@@ -470,6 +470,9 @@ def _prepare(team: Team, raw: Any, creating_for: str | None = None) -> TaskModel
     def pick(attr: str, top: Any) -> Any:
         return builtin.get(attr, top)
 
+    if pick("project_uuid", item.project_uuid) != item.project_uuid:
+        raise invalid("field006 (project) must match project_uuid")
+
     summary = pick("summary", item.summary)
     if not summary or not summary.strip():
         raise invalid("summary is required")
