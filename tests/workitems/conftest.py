@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import botocore.loaders
+import botocore.session
+import pynamodb.connection.base
 import pytest
 
 import chalicelib.workitems.api  # noqa: F401  (registers the tables before `aws` creates them)
+
+_LOADER = botocore.loaders.create_loader()
+
+
+def _session_with_shared_loader() -> botocore.session.Session:
+    """PynamoDB opens one botocore session per model connection, and each session parses
+    the endpoint and DynamoDB model JSON again; every test rebinds every model. Sharing
+    the (read-only) loader cuts the per-test set-up from ~2 s to ~0.6 s."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
+pynamodb.connection.base.get_session = _session_with_shared_loader  # type: ignore[attr-defined]
 
 PREFIX = "/project/api/project"
 TEAM = "3pDzCwAe"
