@@ -16,16 +16,12 @@ import base64
 import binascii
 import html
 import json
-import random
 import re
-import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from ..core import ids
 from ..core.auth import Principal
@@ -36,6 +32,7 @@ from . import catalog as catalogs
 from . import fields as fieldlib
 from . import validation as v
 from .catalog import FACE, Catalog
+from .changes import RETRIES, STALE, Change, backoff, next_stamp, retry
 from .models import (
     ActivityModel,
     TaskLinkModel,
@@ -43,6 +40,7 @@ from .models import (
     TaskNumberModel,
     TeamCounterModel,
 )
+from .views import brief, custom_values, task_attrs, view
 
 # ONES codes (reference: ones.md)
 NOT_FOUND_TO_MODIFY = 603
@@ -51,10 +49,8 @@ DUPLICATE = 608
 TASK_NOT_FOUND = 610
 BAD_FIELD_VALUE = 611
 INVALID = 801
-STALE = 820
 SELF_RELATED = 821
 
-RETRIES = 8
 MAX_LINKS = 80  # a transit fans out to every related task within one transaction
 MAX_COPY_SUBTASKS = 200
 UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
@@ -147,230 +143,6 @@ class Team:
         return task if task.team_uuid == self.uuid else None
 
 
-# ---- transactions --------------------------------------------------------------------------
-
-
-class Change:
-    """Everything one task change writes, merged per item (a transaction touches an item once)."""
-
-    def __init__(self, team_uuid: str, stamp: int):
-        self.team = team_uuid
-        self.stamp = stamp
-        self.sets: dict[str, dict[str, Any]] = defaultdict(dict)
-        self.adds: dict[str, Counter] = defaultdict(Counter)
-        self.conditions: dict[str, Any] = {}
-        self.stats: dict[str, Counter] = defaultdict(Counter)
-        self.puts: list[tuple[Any, Any]] = []
-        self.deletes: list[tuple[Any, Any]] = []
-        self.counter_updates: list[tuple[Any, list, Any]] = []
-
-    def set(self, uuid: str, attrs: dict[str, Any], condition: Any = None) -> None:
-        self.sets[uuid].update(attrs)
-        self.require(uuid, condition)
-
-    def add(self, uuid: str, condition: Any = None, **deltas: int) -> None:
-        self.adds[uuid].update(deltas)
-        self.require(uuid, condition)
-
-    def require(self, uuid: str, condition: Any) -> None:
-        if condition is not None:
-            prev = self.conditions.get(uuid)
-            self.conditions[uuid] = condition if prev is None else (prev & condition)
-
-    def count_at(self, project: str, sprint: str | None, category: str, delta: int) -> None:
-        """Stats of one project and sprint for one status category."""
-        self.stats[f"project#{project}"][category] += delta
-        if sprint:
-            self.stats[f"sprint#{sprint}"][category] += delta
-
-    def count(self, task: TaskModel, delta: int) -> None:
-        self.count_at(task.project_uuid, task.sprint_uuid, task.status_category, delta)
-
-    def recount(self, task: TaskModel, sprint: str | None, category: str) -> None:
-        """Move the task's count when its sprint or status category changes."""
-        if (sprint, category) != (task.sprint_uuid, task.status_category):
-            self.count(task, -1)
-            self.count_at(task.project_uuid, sprint, category, +1)
-
-    def activity(self, task_uuid: str, user: str, action: str, changes: list[dict]) -> None:
-        self.puts.append(
-            (
-                ActivityModel(
-                    task_uuid=task_uuid,
-                    stamp=self.stamp,
-                    team_uuid=self.team,
-                    user_uuid=user,
-                    action=action,
-                    changes=json.dumps(changes, ensure_ascii=False),
-                ),
-                None,
-            )
-        )
-
-    def commit(self) -> bool:
-        """True when written; False when a condition failed (the caller re-reads and retries)."""
-        try:
-            with TransactWrite(connection=TaskModel._get_connection().connection) as tx:
-                for model, condition in self.puts:
-                    tx.save(model, condition=condition)
-                for model, condition in self.deletes:
-                    tx.delete(model, condition=condition)
-                for model, actions, condition in self.counter_updates:
-                    tx.update(model, actions=actions, condition=condition)
-                for uuid in sorted(set(self.sets) | set(self.adds)):
-                    actions = []
-                    for attr, value in self.sets.get(uuid, {}).items():
-                        column = getattr(TaskModel, attr)
-                        actions.append(column.remove() if value is None else column.set(value))
-                    for attr, delta in self.adds.get(uuid, Counter()).items():
-                        if delta:
-                            actions.append(getattr(TaskModel, attr).add(delta))
-                    if not actions:
-                        actions.append(TaskModel.uuid.set(uuid))
-                    condition = self.conditions.get(uuid, TaskModel.uuid.exists())
-                    tx.update(TaskModel(uuid), actions=actions, condition=condition)
-                for name, deltas in sorted(self.stats.items()):
-                    actions = [getattr(TeamCounterModel, c).add(d) for c, d in deltas.items() if d]
-                    if actions:
-                        actions.append(TeamCounterModel.stamp.set(self.stamp))
-                        tx.update(TeamCounterModel(self.team, name), actions=actions)
-        except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            if exc.cause_response_code == "TransactionCanceledException" and any(
-                r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-                for r in reasons
-            ):
-                return False
-            raise
-        return True
-
-
-def next_stamp(previous: int = 0) -> int:
-    return max(ids.now_us(), previous + 1)
-
-
-def backoff(attempt: int) -> None:
-    """A short random pause between optimistic retries, so racing writers spread out."""
-    if attempt:
-        time.sleep(random.uniform(0, 0.004 * attempt))  # noqa: S311
-
-
-def retry(step: Callable[[int], bool], what: str) -> None:
-    """Run `step(attempt)` until it commits; it raises for answers other than retry."""
-    for attempt in range(RETRIES):
-        backoff(attempt)
-        if step(attempt):
-            return
-    raise Conflict(f"{what}: too many concurrent changes, try again", code=STALE)
-
-
-# ---- views ---------------------------------------------------------------------------------
-
-
-def custom_values(task: TaskModel) -> dict[str, dict]:
-    return json.loads(task.custom_values or "{}")
-
-
-def task_attrs(task: TaskModel) -> dict[str, Any]:
-    return {
-        "uuid": task.uuid,
-        "owner": task.owner,
-        "assign": task.assign,
-        "summary": task.summary,
-        "project_uuid": task.project_uuid,
-        "issue_type_uuid": task.issue_type_uuid,
-        "sub_issue_type_uuid": task.sub_issue_type_uuid or "",
-        "status_uuid": task.status_uuid,
-        "sprint_uuid": task.sprint_uuid,
-        "priority": task.priority,
-        "deadline": task.deadline,
-        "parent_uuid": task.parent_uuid or "",
-        "desc_rich": task.desc_rich or "",
-        "watchers": list(task.watchers or []),
-        "create_time": task.create_time,
-        "number": task.number,
-    }
-
-
-def brief(task: TaskModel, readable: bool = True) -> dict[str, Any]:
-    return {
-        "uuid": task.uuid,
-        "number": task.number,
-        "summary": task.summary,
-        "owner": task.owner,
-        "assign": task.assign,
-        "project_uuid": task.project_uuid,
-        "issue_type_uuid": task.issue_type_uuid,
-        "sub_issue_type_uuid": task.sub_issue_type_uuid or "",
-        "status_uuid": task.status_uuid,
-        "status": 1,
-        "readable": readable,
-    }
-
-
-def view(
-    task: TaskModel,
-    *,
-    related: list[dict] | None = None,
-    links: list[dict] | None = None,
-    subtasks: list[dict] | None = None,
-) -> dict[str, Any]:
-    """The task model of seed 001, with its documented units (µs stamps, deadline in s)."""
-    attrs = task_attrs(task)
-    out = {
-        **{k: attrs[k] for k in ("uuid", "owner", "assign")},
-        "tags": "",
-        "sprint_uuid": task.sprint_uuid,
-        "project_uuid": task.project_uuid,
-        "issue_type_uuid": task.issue_type_uuid,
-        "sub_issue_type_uuid": task.sub_issue_type_uuid or "",
-        "status_uuid": task.status_uuid,
-        "status_category": task.status_category,
-        "create_time": task.create_time,
-        "deadline": task.deadline,
-        "status": 1,
-        "summary": task.summary,
-        "desc": task.desc or "",
-        "desc_rich": task.desc_rich or "",
-        "parent_uuid": task.parent_uuid or "",
-        "position": int(task.position or 0),
-        "number": task.number,
-        "priority": task.priority,
-        "assess_manhour": task.assess_manhour,
-        "total_manhour": 0,
-        "remaining_manhour": None,
-        "estimate_variance": None,
-        "time_progress": 0,
-        "attribute": None,
-        "watchers": list(task.watchers or []),
-        "field_values": fieldlib.render(attrs, custom_values(task)),
-        "update_time": task.update_time,
-        "server_update_stamp": task.server_update_stamp,
-        "related_tasks": related if related is not None else [],
-        "links": links if links is not None else [],
-        "subtasks": subtasks if subtasks is not None else [],
-        "path": task.path,
-        "code_commits": [],
-        "related_task_count": [int(task.related_total), int(task.related_done)],
-        "visible_subtask_count": int(task.subtask_total),
-        "subtask_count": [int(task.subtask_total), int(task.subtask_done)],
-        "discussion_count": 0,
-        "attachment_count": 0,
-        "related_cases": [],
-        "related_plan_cases": [],
-        "related_testcase_plans": [],
-        "related_wiki_pages": [],
-        "related_activities": [],
-        "related_devops_commits": [],
-        "manhours": [],
-        "product_uuids": list(task.product_uuids) if task.product_uuids is not None else None,
-    }
-    for key in ("number", "create_time", "update_time", "server_update_stamp", "deadline"):
-        if out[key] is not None:
-            out[key] = int(out[key])
-    return out
-
-
 def batch_get(uuids: Iterable[str]) -> dict[str, TaskModel]:
     wanted = list(dict.fromkeys(uuids))
     found: dict[str, TaskModel] = {}
@@ -445,7 +217,7 @@ def _creator_check(uuid: Any, creator: str) -> str:
     return uuid
 
 
-def _prepare(team: Team, raw: Any, creating_for: str | None = None) -> TaskModel:
+def _prepare(team: Team, raw: Any) -> TaskModel:
     """Validate one add2 item into an unsaved task (without number, stamps and path)."""
     if not isinstance(raw, dict):
         raise invalid("each task must be an object")
@@ -1273,20 +1045,29 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
         budget = [MAX_COPY_SUBTASKS]
         _copy_children(team, source, copy, keep, budget)
     if "relatedTask" in keep and source.related_total:
-        linked = links_of(source.uuid)
-        for start in range(0, len(linked), 20):
-            chunk = linked[start : start + 20]
-            for desc in ("link_out_desc", "link_in_desc"):
-                uuids = [link.other_uuid for link in chunk if link.link_desc_type == desc]
-                uuids = [u for u in uuids if u != copy.uuid]
-                if uuids:
-                    relate(
-                        principal,
-                        team_uuid,
-                        copy.uuid,
-                        v.Relate(task_uuids=uuids, link_desc_type=desc),
-                    )
+        _copy_relations(principal, team, source, copy)
     return {"task": full_view(team, team.find(copy.uuid) or copy)}
+
+
+def _copy_relations(principal: Principal, team: Team, source: TaskModel, copy: TaskModel) -> None:
+    """Relate the copy to what the source relates to (that the caller may see), keeping
+    each relation's type and direction."""
+    links = links_of(source.uuid)
+    others = batch_get(link.other_uuid for link in links)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for link in links:
+        other = others.get(link.other_uuid)
+        if other is not None and team.can(other.project_uuid, "view_tasks"):
+            key = (link.link_desc_type, link.task_link_type_uuid)
+            groups.setdefault(key, []).append(other.uuid)
+    for (desc, link_type), uuids in sorted(groups.items()):
+        for start in range(0, len(uuids), 20):
+            request = v.Relate(
+                task_uuids=uuids[start : start + 20],
+                task_link_type_uuid=link_type,
+                link_desc_type=desc,
+            )
+            relate(principal, team.uuid, copy.uuid, request)
 
 
 def _copy_of(team: Team, source: TaskModel, project: str, keep: set[str], parent: str) -> TaskModel:
