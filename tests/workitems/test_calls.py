@@ -88,6 +88,7 @@ def measure(ones, tag: str) -> dict[str, int]:
             status, answer = ones.call(method, path, body)
         assert status == 200, (name, answer)
         assert "bad_tasks" not in answer or answer["bad_tasks"] == [], answer
+        assert calls["dynamodb.Scan"] == 0, name
         counts[name] = calls["dynamodb"]
     return counts
 

@@ -180,3 +180,20 @@ def test_bad_batch_shapes_are_801(ones):
         assert status == 400 and body["code"] == 801, payload
     status, body = ones.call("POST", "/team/NoTeam00/tasks/add2", {"tasks": [task("x")]})
     assert status == 404 and body["code"] == 404
+
+
+def test_unexpected_failure_is_a_500_in_the_envelope(ones, monkeypatch):
+    from chalicelib.workitems import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(service, "task_stats", broken)
+    status, body = ones.call("GET", f"/team/{TEAM}/task_stats")
+    assert status == 500
+    assert body == {
+        "code": 500,
+        "errcode": "ServerError",
+        "type": "ServerError",
+        "desc": "internal error",
+    }
