@@ -24,6 +24,14 @@ from .models import ActivityModel, TaskModel, TeamCounterModel
 
 RETRIES = 8
 STALE = 820
+HISTORY_TEXT = 2000  # longer texts are kept in history as their first characters + "…"
+
+
+def shorten(value: Any) -> Any:
+    """History keeps what changed, not every byte of a 64 KiB description twice."""
+    if isinstance(value, str) and len(value) > HISTORY_TEXT:
+        return value[:HISTORY_TEXT] + "…"
+    return value
 
 
 class Change:
@@ -77,7 +85,13 @@ class Change:
                     team_uuid=self.team,
                     user_uuid=user,
                     action=action,
-                    changes=json.dumps(changes, ensure_ascii=False),
+                    changes=json.dumps(
+                        [
+                            {**c, "old": shorten(c.get("old")), "new": shorten(c.get("new"))}
+                            for c in changes
+                        ],
+                        ensure_ascii=False,
+                    ),
                 ),
                 None,
             )

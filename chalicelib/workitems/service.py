@@ -56,6 +56,7 @@ MAX_COPY_SUBTASKS = 200
 UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
 USER_RE = re.compile(r"^[A-Za-z0-9]{8}$")
 TAG_RE = re.compile(r"<[^>]*>")
+MAX_TEXT_BYTES = 300_000  # desc + desc_rich + custom values, UTF-8; a DynamoDB item is <= 400 KB
 
 PERMISSIONS = {
     "viewer": ["view_tasks"],
@@ -80,6 +81,16 @@ def parse(model: type[BaseModel], data: Any) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid(describe_validation(exc)) from exc
+
+
+def check_size(task: TaskModel) -> None:
+    """65536 characters of CJK text in both descriptions would not fit one item."""
+    size = sum(
+        len((text or "").encode("utf-8"))
+        for text in (task.desc, task.desc_rich, task.custom_values, task.summary)
+    )
+    if size > MAX_TEXT_BYTES:
+        raise invalid(f"desc, desc_rich and field values together exceed {MAX_TEXT_BYTES} bytes")
 
 
 def text_of(rich: str) -> str:
@@ -287,7 +298,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
     desc_rich = pick("desc_rich", item.desc_rich) or ""
     desc = item.desc if item.desc is not None else text_of(desc_rich)
     deadline = pick("deadline", item.deadline)
-    return TaskModel(
+    task = TaskModel(
         uuid=item.uuid,
         team_uuid=team.uuid,
         owner=owner,
@@ -308,6 +319,8 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
         product_uuids=item.product_uuids,
         custom_values=json.dumps(custom, ensure_ascii=False),
     )
+    check_size(task)
+    return task
 
 
 def _current_number(team_uuid: str) -> int:
@@ -459,6 +472,14 @@ def _update_one(team: Team, raw: Any) -> None:
         attrs, changes = _planned_update(team, task, item, sent, change)
         if not changes:
             return True
+        check_size(
+            TaskModel(
+                **{
+                    k: attrs.get(k, getattr(task, k))
+                    for k in ("desc", "desc_rich", "custom_values", "summary")
+                }
+            )
+        )
         attrs.update(update_time=change.stamp, server_update_stamp=change.stamp)
         change.set(task.uuid, attrs, TaskModel.server_update_stamp == task.server_update_stamp)
         change.activity(task.uuid, team.caller, "update", changes)

@@ -105,7 +105,14 @@ def view(
         "related_activities": [],
         "related_devops_commits": [],
         "manhours": [],
+        "publish_version": None,
+        "publish_content": [],
+        "publish_content_done_count": 0,
+        "publish_content_count": 0,
         "product_uuids": list(task.product_uuids) if task.product_uuids is not None else None,
+        "SkipCheckFieldPermissions": False,
+        "manhourStatisticMode": 0,
+        "link_source_task": None,
     }
     for key in ("number", "create_time", "update_time", "server_update_stamp", "deadline"):
         if out[key] is not None:

@@ -140,3 +140,25 @@ def test_unknown_team_and_empty_update(ones):
     assert ones.info(task["uuid"])["server_update_stamp"] == task["server_update_stamp"]
     status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
     assert [a["action"] for a in body["activities"]] == ["create"]
+
+
+def test_descriptions_that_would_not_fit_an_item_are_801(ones):
+    wide = "描" * 60000  # 180 KB of UTF-8 each
+    body = ones.add(
+        {
+            "uuid": "DU6krHBNwideDesc",
+            "assign": DANA,
+            "summary": "s",
+            "project_uuid": "DU6krHBNXuPAbpv8",
+            "issue_type_uuid": "FF78d8EL",
+            "desc": wide,
+            "desc_rich": wide,
+        }
+    )
+    assert [b["code"] for b in body["bad_tasks"]] == [801]
+    task = ones.new("wideDes2", desc=wide)
+    assert [b["code"] for b in ones.update({"uuid": task["uuid"], "desc_rich": wide})] == [801]
+    assert ones.update({"uuid": task["uuid"], "desc": "short"}) == []
+    status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
+    (change,) = [c for c in body["activities"][1]["changes"] if c["field"] == "desc"]
+    assert change["new"] == "short" and len(change["old"]) == 2001 and change["old"][-1] == "…"
