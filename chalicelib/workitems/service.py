@@ -330,14 +330,10 @@ def _current_number(team_uuid: str) -> int:
         return 0
 
 
-def _create(
-    team: Team, task: TaskModel, action: str = "create", extra: list | None = None
-) -> TaskModel:
+def _create(team: Team, task: TaskModel, action: str = "create") -> TaskModel:
     """Write a prepared task: number, path, stats and parent counters in one transaction."""
-    parent: TaskModel | None = None
 
     def step(attempt: int) -> bool:
-        nonlocal parent
         if TaskModel.count(task.uuid, consistent_read=True):
             raise Conflict(f"task {task.uuid} already exists", code=DUPLICATE)
         parent = None

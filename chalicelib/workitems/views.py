@@ -35,10 +35,11 @@ def task_attrs(task: TaskModel) -> dict[str, Any]:
 
 
 def brief(task: TaskModel, readable: bool = True) -> dict[str, Any]:
+    """A related task or subtask; one the caller may not view shows no summary."""
     return {
         "uuid": task.uuid,
-        "number": task.number,
-        "summary": task.summary,
+        "number": int(task.number),
+        "summary": task.summary if readable else "",
         "owner": task.owner,
         "assign": task.assign,
         "project_uuid": task.project_uuid,
