@@ -92,3 +92,14 @@ def test_subtask_done_count_follows_transits(ones):
     assert ones.info(parent["uuid"])["subtask_count"] == [1, 1]
     assert ones.transit(child["uuid"], "TrReopen")[0] == 200
     assert ones.info(parent["uuid"])["subtask_count"] == [1, 0]
+
+
+def test_related_task_in_a_project_the_caller_cannot_view(ones):
+    a = ones.new("visibleA", project_uuid=P1)
+    b = ones.new("hiddenB1")
+    assert relate(ones, a["uuid"], [b["uuid"]])[0] == 200
+    (related,) = ones.info(a["uuid"], user=VERA)["related_tasks"]
+    assert related["uuid"] == b["uuid"] and related["readable"] is False
+    assert related["summary"] == ""
+    (related,) = ones.info(a["uuid"])["related_tasks"]
+    assert related["readable"] is True and related["summary"] == "task hiddenB1"
