@@ -160,5 +160,6 @@ def test_descriptions_that_would_not_fit_an_item_are_801(ones):
     assert [b["code"] for b in ones.update({"uuid": task["uuid"], "desc_rich": wide})] == [801]
     assert ones.update({"uuid": task["uuid"], "desc": "short"}) == []
     status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities")
+    assert status == 200
     (change,) = [c for c in body["activities"][1]["changes"] if c["field"] == "desc"]
     assert change["new"] == "short" and len(change["old"]) == 2001 and change["old"][-1] == "…"
