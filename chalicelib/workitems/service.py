@@ -53,6 +53,7 @@ SELF_RELATED = 821
 
 MAX_LINKS = 80  # a transit fans out to every related task within one transaction
 MAX_COPY_SUBTASKS = 200
+MAX_MOVE = 80  # subtasks re-pathed in the transaction that moves their ancestor
 UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
 USER_RE = re.compile(r"^[A-Za-z0-9]{8}$")
 TAG_RE = re.compile(r"<[^>]*>")
@@ -582,12 +583,27 @@ def _planned_update(
     return attrs, changes
 
 
+def _subtree(team: Team, task: TaskModel) -> list[TaskModel]:
+    """Every descendant of a task, checked against the subtask counters (the parent index
+    may lag behind the table)."""
+    found: list[TaskModel] = []
+    level = [task]
+    while level:
+        ids_below = [c for t in level if t.subtask_total for c in children_of(t.uuid, team.uuid)]
+        level = list(batch_get(ids_below).values())
+        found.extend(level)
+        if len(found) > MAX_MOVE:
+            raise invalid(f"a task with more than {MAX_MOVE} subtasks cannot change its parent")
+    if sum(int(t.subtask_total) for t in [task, *found]) != len(found):
+        raise Conflict("subtasks are changing; try again", code=STALE)
+    return found
+
+
 def _reparent(change: Change, team: Team, task: TaskModel, parent_uuid: str) -> dict[str, Any]:
+    """Move a task (and its subtree's paths) under another parent, or to the top."""
     done = int(task.status_category == "done")
     if parent_uuid == task.uuid:
         raise invalid("a task cannot be its own parent")
-    if task.subtask_total:
-        raise invalid("a task with subtasks cannot change its parent")
     attrs: dict[str, Any] = {"parent_uuid": parent_uuid}
     if task.parent_uuid:
         change.add(task.parent_uuid, subtask_total=-1, subtask_done=-done)
@@ -603,6 +619,15 @@ def _reparent(change: Change, team: Team, task: TaskModel, parent_uuid: str) -> 
         attrs.update(path=f"{parent.path}-{task.uuid}", parent_key=f"{team.uuid}#{parent_uuid}")
     else:
         attrs.update(path=task.uuid, parent_key=None)
+    if task.subtask_total:
+        # the whole subtree moves in the same transaction; a subtask added meanwhile fails it
+        change.require(task.uuid, TaskModel.subtask_total == task.subtask_total)
+        for below in _subtree(team, task):
+            change.set(
+                below.uuid,
+                {"path": attrs["path"] + below.path[len(task.path) :]},
+                (TaskModel.path == below.path) & (TaskModel.subtask_total == below.subtask_total),
+            )
     return attrs
 
 

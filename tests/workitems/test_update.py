@@ -163,3 +163,20 @@ def test_descriptions_that_would_not_fit_an_item_are_801(ones):
     assert status == 200
     (change,) = [c for c in body["activities"][1]["changes"] if c["field"] == "desc"]
     assert change["new"] == "short" and len(change["old"]) == 2001 and change["old"][-1] == "…"
+
+
+def test_moving_a_task_moves_its_subtree(ones):
+    old, new = ones.new("oldParnt"), ones.new("newParnt")
+    mid = ones.new("midTask1", parent_uuid=old["uuid"])
+    leaf = ones.new("leafTsk1", parent_uuid=mid["uuid"])
+    assert ones.transit(leaf["uuid"], "TrShort1")[0] == 200
+    assert ones.update({"uuid": mid["uuid"], "parent_uuid": new["uuid"]}) == []
+    assert ones.info(mid["uuid"])["path"] == f"{new['uuid']}-{mid['uuid']}"
+    assert ones.info(leaf["uuid"])["path"] == f"{new['uuid']}-{mid['uuid']}-{leaf['uuid']}"
+    assert ones.info(old["uuid"])["subtask_count"] == [0, 0]
+    assert ones.info(new["uuid"])["subtask_count"] == [1, 0]
+    assert ones.info(mid["uuid"])["subtask_count"] == [1, 1]
+    bad = ones.update({"uuid": new["uuid"], "parent_uuid": leaf["uuid"]})
+    assert [b["code"] for b in bad] == [801]  # under its own subtask
+    assert ones.update({"uuid": mid["uuid"], "parent_uuid": ""}) == []
+    assert ones.info(leaf["uuid"])["path"] == f"{mid['uuid']}-{leaf['uuid']}"
