@@ -9,7 +9,11 @@ import importlib
 
 from .core.face import Face
 
-FACE_MODULES = ("chalicelib.admin.api", "chalicelib.links.api")
+FACE_MODULES = (
+    "chalicelib.admin.api",
+    "chalicelib.workitems.api",
+    "chalicelib.links.api",
+)
 
 
 def load_faces() -> list[Face]:

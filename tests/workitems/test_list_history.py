@@ -1,0 +1,93 @@
+"""Beyond ONES: the paged, filtered task list and the change history."""
+
+from __future__ import annotations
+
+from .conftest import DANA, P1, P2, PEI, SPRINT2, TEAM, VERA
+
+
+def listing(ones, user=DANA, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return ones.call("GET", f"/team/{TEAM}/tasks?{query}", user=user)
+
+
+def test_list_filters_and_pages_in_a_stable_order(ones):
+    made = [
+        ones.new(
+            f"list{i:04d}",
+            assign=PEI if i % 2 else DANA,
+            sprint_uuid=SPRINT2 if i % 3 == 0 else None,
+        )
+        for i in range(7)
+    ]
+    ones.new("listP1xx", project_uuid=P1)
+    ones.transit(made[0]["uuid"], "TrShort1")
+    status, body = listing(ones, project_uuid=P2, limit=3)
+    assert status == 200 and body["has_more"] and body["count"] == 3
+    seen = [t["uuid"] for t in body["tasks"]]
+    while body["has_more"]:
+        status, body = listing(ones, project_uuid=P2, limit=3, cursor=body["cursor"])
+        assert status == 200
+        seen += [t["uuid"] for t in body["tasks"]]
+    assert seen == [t["uuid"] for t in reversed(made)]  # newest first, no gaps or repeats
+
+    status, body = listing(ones, assign=PEI)
+    assert [t["number"] for t in body["tasks"]] == [6, 4, 2]
+    status, body = listing(ones, sprint_uuid=SPRINT2, assign=DANA)
+    assert [t["number"] for t in body["tasks"]] == [7, 1]
+    status, body = listing(ones, status_category="done")
+    assert [t["uuid"] for t in body["tasks"]] == [made[0]["uuid"]]
+    status, body = listing(ones, status_category="to_do", project_uuid=P2, limit=100)
+    assert body["count"] == 6 and not body["has_more"] and body["cursor"] is None
+    status, body = listing(ones, limit=2)
+    assert [t["number"] for t in body["tasks"]] == [8, 7]
+
+
+def test_list_respects_project_permissions_and_bad_input(ones):
+    ones.new("listPrm1")
+    ones.new("listPrm2", project_uuid=P1)
+    status, body = listing(ones, user=VERA)
+    assert status == 200 and [t["project_uuid"] for t in body["tasks"]] == [P1]
+    status, body = listing(ones, user=VERA, project_uuid=P2)
+    assert status == 403 and body["code"] == 403
+    for params in (
+        {"limit": 0},
+        {"limit": "many"},
+        {"status_category": "later"},
+        {"cursor": "!!!"},
+        {"cursor": "e30"},
+    ):
+        status, body = listing(ones, **params)
+        assert status == 400 and body["code"] == 801, params
+    status, body = listing(ones, project_uuid="NoSuchProject001")
+    assert status == 404
+
+
+def test_activities_record_who_changed_what(ones):
+    task = ones.new("history1")
+    ones.update(
+        {
+            "uuid": task["uuid"],
+            "summary": "renamed",
+            "field_values": [{"field_uuid": "FnUm0001", "type": 3, "value": 300000}],
+        },
+        user=PEI,
+    )
+    ones.transit(task["uuid"], "TrStart1")
+    status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities?limit=2")
+    assert status == 200 and body["has_more"]
+    first, second = body["activities"]
+    assert first["action"] == "create" and first["user_uuid"] == DANA
+    assert second["action"] == "update" and second["user_uuid"] == PEI
+    assert {"field": "summary", "old": "task history1", "new": "renamed"} in second["changes"]
+    assert {"field": "FnUm0001", "old": None, "new": 300000} in second["changes"]
+    assert second["time"] > first["time"]
+    status, body = ones.call(
+        "GET", f"/team/{TEAM}/task/{task['uuid']}/activities?limit=2&cursor={body['cursor']}"
+    )
+    (third,) = body["activities"]
+    assert third["action"] == "transit" and not body["has_more"]
+    assert third["changes"] == [{"field": "status_uuid", "old": "MZQu4VaM", "new": "4HfKoazf"}]
+    status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities", user=VERA)
+    assert status == 403
+    status, body = ones.call("GET", f"/team/{TEAM}/task/DU6krHBNmissing1/activities")
+    assert status == 404
