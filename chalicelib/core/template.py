@@ -15,13 +15,18 @@ import sys
 from typing import Any
 
 
+def _hash_first(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
+    """CloudFormation wants HASH before RANGE; PynamoDB's order is arbitrary."""
+    return sorted(key_schema, key=lambda k: k["KeyType"] != "HASH")
+
+
 def _table(model: type) -> dict[str, Any]:
     schema = model._get_schema()
     props: dict[str, Any] = {
         "TableName": model.Meta.table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": schema["attribute_definitions"],
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _hash_first(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
     for key, prop in (
@@ -31,7 +36,7 @@ def _table(model: type) -> dict[str, Any]:
         indexes = [
             {
                 "IndexName": index["index_name"],
-                "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
+                "KeySchema": _hash_first(index["key_schema"]),
                 "Projection": index["projection"],
             }
             for index in schema.get(key, [])
