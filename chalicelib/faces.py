@@ -9,7 +9,7 @@ import importlib
 
 from .core.face import Face
 
-FACE_MODULES = ("chalicelib.admin.api",)
+FACE_MODULES = ("chalicelib.admin.api", "chalicelib.jobs.api")
 
 
 def load_faces() -> list[Face]:
