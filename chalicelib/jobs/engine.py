@@ -570,6 +570,9 @@ def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
     for node in remote:
         if node in done:
             continue
+        if node in fresh:  # just sent: look from the delayed message, not right away
+            pending.append(node)
+            continue
         instance = (task.nodes.get(node) or [None, None, None])[2]
         outcome = ssm_executor.poll(sent[node], instance)
         if outcome is None:
