@@ -260,7 +260,7 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
 # ---- the handler of one message ----------------------------------------------------------
 
 
-def handle(body: dict[str, Any]) -> str:
+def handle(body: dict[str, Any], budget_s: float | None = None) -> str:
     """Advance the task named by the message by one move. Returns what happened (for logs
     and tests): stale | busy | moved | lost."""
     task = load(str(body.get("task", "")))
@@ -271,7 +271,7 @@ def handle(body: dict[str, Any]) -> str:
     token = claim(task)
     if token is None:
         return "busy"
-    return "moved" if advance(task, token) else "lost"
+    return "moved" if advance(task, token, budget_s) else "lost"
 
 
 def lease_seconds(task: TaskModel) -> int:
@@ -322,7 +322,7 @@ def claim(task: TaskModel) -> str | None:
     return token
 
 
-def advance(task: TaskModel, token: str) -> bool:
+def advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool:
     batch, step_index = task.batch, task.step
     total = len(task.batches)
     if batch >= total:  # nothing left (an empty rollback): end the task
@@ -339,7 +339,7 @@ def advance(task: TaskModel, token: str) -> bool:
     if step["kind"] == "approval":
         return commit(move.to(batch, step_index, "approval"), lease_token=token)
     nodes = [n for n in task.batches[batch] if n not in set(sub.failed_nodes or [])]
-    done, pending = run_step(task, sub, step_index, step, nodes)
+    done, pending = run_step(task, sub, step_index, step, nodes, budget_s)
     if pending:
         # SSM nodes still running: look again later from a delayed message
         return commit(move.to(batch, step_index, "run", delay=SSM_POLL_S), lease_token=token)
@@ -434,7 +434,12 @@ def final_reason(task: TaskModel, failed: int, batch_failed: bool = False) -> st
 
 
 def run_step(
-    task: TaskModel, sub: SubtaskModel, step_index: int, step: dict[str, Any], nodes: list[str]
+    task: TaskModel,
+    sub: SubtaskModel,
+    step_index: int,
+    step: dict[str, Any],
+    nodes: list[str],
+    budget_s: float | None = None,
 ) -> tuple[dict[str, ResultModel], list[str]]:
     """Run the step on every node without a result; returns (results, nodes still pending)."""
     done = step_results(task.uuid, task.batch, step_index)
@@ -463,6 +468,9 @@ def run_step(
     local = {n: e for n, e in envs.items() if (task.nodes.get(n) or ["local"])[0] != "ssm"}
     remote = {n: e for n, e in envs.items() if n not in local}
     timeout = float(step.get("timeout") or 60)
+    if budget_s is not None:
+        # a local step cannot outlive the worker (900 s on Lambda); ssm steps can
+        timeout = max(1.0, min(timeout, budget_s - 30))
     if local:
         stop = threading.Event()
         lock = threading.Lock()

@@ -23,7 +23,7 @@ log = logging.getLogger("taskhub.jobx")
 BATCH_SIZE = 1  # one move per invocation: tasks progress in parallel, not behind each other
 
 
-def handle_record(record: SQSRecord) -> str:
+def handle_record(record: SQSRecord, budget_s: float | None = None) -> str:
     try:
         body = json.loads(record.body)
     except ValueError:
@@ -32,17 +32,26 @@ def handle_record(record: SQSRecord) -> str:
     if not isinstance(body, dict) or "task" not in body or not isinstance(body.get("seq"), int):
         log.error("dropping a malformed jobx message: %.200s", record.body)
         return "dropped"
-    outcome = engine.handle(body)
+    outcome = engine.handle(body, budget_s)
     log.info("jobx %s seq %s: %s", body.get("task"), body.get("seq"), outcome)
     return outcome
 
 
 def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Returns `{"batchItemFailures": [...]}`: a record that raised comes back after the
-    visibility timeout (its lease has expired by then) and finishes what it started."""
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    """Returns `{"batchItemFailures": [...]}`; when every record failed it raises, so the
+    messages come back even where partial batch responses are not switched on. A record
+    that failed comes back after the visibility timeout (its lease has expired by then) and
+    finishes what it started."""
+    budget_s = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        budget_s = context.get_remaining_time_in_millis() / 1000
+
+    def record_handler(record: SQSRecord) -> str:
+        return handle_record(record, budget_s)
+
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event, record_handler=record_handler, processor=processor, context=context
     )
 
 
