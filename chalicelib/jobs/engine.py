@@ -293,6 +293,8 @@ def claim(task: TaskModel) -> str | None:
         TaskModel.watch.set(WATCH),
         TaskModel.deadline.set(until),
     ]
+    if task.batch < len(task.batches):
+        actions.append(TaskModel.started.set(max(task.started or 0, task.batch + 1)))
     condition = (
         (TaskModel.seq == task.seq)
         & (TaskModel.phase == "run")

@@ -148,6 +148,7 @@ class TaskModel(Model):
     )  # run | wait_confirm | pause | approval | wait_next | done
     lease_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
+    started = NumberAttribute(default=0)  # batches started so far (progress)
     failed = NumberAttribute(default=0)  # failed nodes so far
     ignored = NumberAttribute(default=0)  # failed batches confirmed past
     stop = BooleanAttribute(default=False)

@@ -500,13 +500,8 @@ def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
 
 
 def progress(task: TaskModel) -> list[int]:
-    total = len(task.batches)
-    started = min(total, task.batch + (0 if task.phase == "wait_next" else 1))
-    if task.status in ("success",):
-        started = total
-    elif task.status in ("fail", "refuse") and task.phase == "done":
-        started = min(total, task.batch + 1) if task.batch < total else total
-    return [started, total]
+    """[batches started, batches]."""
+    return [int(task.started or 0), len(task.batches)]
 
 
 def render_task(task: TaskModel) -> dict[str, Any]:
