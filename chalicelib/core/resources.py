@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import aws
+from . import aws, sessions
 from .config import settings
+
+sessions.install()  # one botocore data loader for every PynamoDB connection
 
 TABLES: list[type] = []
 QUEUES: dict[str, QueueSpec] = {}
