@@ -17,7 +17,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from ..core import aws, ids
 from ..core.config import settings
-from ..core.errors import BadRequest, Conflict, NotFound
+from ..core.errors import BadRequest, Conflict, Forbidden, NotFound
 from . import batching, engine, inventory, stats
 from .engine import Move, now_ms
 from .models import (
@@ -818,8 +818,6 @@ def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admi
     step = task.steps[task.step]
     approvers = step.get("approvers") or []
     if approvers and user not in approvers and not is_admin:
-        from ..core.errors import Forbidden
-
         raise Forbidden("you are not an approver of this step")
     move = Move(task)
     if opinion == "refuse":

@@ -371,6 +371,9 @@ def test_retry_the_whole_batch(jobx, tmp_path):
     drain()
     (tmp_path / "fixed").write_text("")
     jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-0/retry", {})
+    again = json.loads(receive(1)[0]["Body"])
+    assert engine.handle(dict(again)) == "moved"
+    assert engine.handle(dict(again)) == "stale"
     drain()
     assert jobx.task(uuid)["status"] == "success"
     assert [runs(tmp_path, n) for n in ("n01", "n02")] == [2, 2]
@@ -384,7 +387,10 @@ def test_pause_and_confirm_every_batch_wait_for_next(jobx):
     assert jobx.task(uuid)["phase"] == "pause"
     assert jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")[0] == 409
     jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-0/next")
-    drain()
+    resumed = json.loads(receive(1)[0]["Body"])
+    assert engine.handle(dict(resumed)) == "moved"
+    assert engine.handle(dict(resumed)) == "stale"
+    assert drain() == []
     task = jobx.task(uuid)
     assert (task["phase"], task["progress"]) == ("wait_next", [1, 2])
     assert jobx.subtasks(uuid)[1]["status"] == "init"

@@ -26,8 +26,14 @@ def setup(jobx, apply_workspace, script="echo $version"):
 
 def test_ssm_nodes_are_sent_commands_and_polled_to_success(jobx, apply_workspace):
     uuid = setup(jobx, apply_workspace)
-    bodies = drain()
-    assert len(bodies) == 2  # run + one delayed poll
+    first = json.loads(receive(1)[0]["Body"])
+    assert engine.handle(dict(first)) == "moved"
+    assert engine.handle(dict(first)) == "stale"  # a duplicate sends nothing twice
+    poll = json.loads(receive(1)[0]["Body"])
+    assert (poll["seq"], poll["batch"], poll["step"]) == (1, 0, 0)
+    assert engine.handle(dict(poll)) == "moved"
+    assert engine.handle(dict(poll)) == "stale"  # a duplicated poll records nothing twice
+    assert drain() == []
     task = jobx.task(uuid)
     assert task["status"] == "success", task
     commands = aws_clients.client("ssm").list_commands()["Commands"]
