@@ -482,11 +482,16 @@ def run_step(
             with lock:
                 done[node] = result
 
+        def on_progress(node: str, output: bytes) -> None:
+            # a running node's output so far, for tailing; the result replaces it at the end
+            key = output_key(task.uuid, task.batch, step_index, node)
+            aws.client("s3").put_object(Bucket=settings().bucket, Key=key, Body=output)
+
         finished = threading.Event()
         watcher = threading.Thread(target=_watch_stop, args=(task, stop, finished), daemon=True)
         watcher.start()
         try:
-            local_executor.run(command, local, timeout, stop, on_done)
+            local_executor.run(command, local, timeout, stop, on_done, on_progress)
         finally:
             finished.set()
             watcher.join(timeout=5)

@@ -156,9 +156,10 @@ class LocalExecutor:
     """Runs a step on every node of a batch as subprocesses of the worker host, in parallel
     with a bounded pool. A timeout or a stop kills the node's whole process group."""
 
-    def __init__(self, max_workers: int = 16, tick: float = 0.05):
+    def __init__(self, max_workers: int = 16, tick: float = 0.05, flush_s: float = 2.0):
         self.max_workers = max_workers
         self.tick = tick
+        self.flush_s = flush_s  # how often a running node's output so far is published
 
     def run(
         self,
@@ -167,9 +168,11 @@ class LocalExecutor:
         timeout: float,
         stop: threading.Event,
         on_done: Callable[[str, Outcome], None],
+        on_progress: Callable[[str, bytes], None] | None = None,
     ) -> None:
         """Run on every node of `node_env` (node -> its own variables); report each result
-        through `on_done` as soon as it is known, so a killed worker keeps finished nodes."""
+        through `on_done` as soon as it is known, so a killed worker keeps finished nodes, and
+        a long-running node's output so far through `on_progress` every `flush_s`."""
         if not node_env:
             return
         with tempfile.TemporaryDirectory(prefix="taskhub-step-") as workdir:
@@ -180,7 +183,16 @@ class LocalExecutor:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobx-node") as pool:
                 futures = [
                     pool.submit(
-                        self._one, command, path, workdir, node, env, timeout, stop, on_done
+                        self._one,
+                        command,
+                        path,
+                        workdir,
+                        node,
+                        env,
+                        timeout,
+                        stop,
+                        on_done,
+                        on_progress,
                     )
                     for node, env in node_env.items()
                 ]
@@ -193,7 +205,7 @@ class LocalExecutor:
             argv = ["sudo", "-n", "-E", "-u", command.user, "--", *argv]
         return argv
 
-    def _one(self, command, path, workdir, node, env, timeout, stop, on_done) -> None:
+    def _one(self, command, path, workdir, node, env, timeout, stop, on_done, on_progress) -> None:
         started = time.time()
         if stop.is_set():
             on_done(
@@ -220,6 +232,7 @@ class LocalExecutor:
                 )
                 return
             deadline = started + timeout
+            flushed_at, flushed_size = started, 0
             while True:
                 try:
                     proc.wait(timeout=self.tick)
@@ -233,8 +246,13 @@ class LocalExecutor:
                 if error:
                     _kill_group(proc)
                     break
-            out.seek(0)
-            output = out.read(MAX_OUTPUT)
+                if on_progress and time.time() - flushed_at >= self.flush_s:
+                    flushed_at = time.time()
+                    size = os.path.getsize(out_path)
+                    if size != flushed_size:
+                        flushed_size = size
+                        on_progress(node, _read(out_path))
+        output = _read(out_path)
         code = proc.returncode
         status = "success" if code == 0 and not error else "fail"
         if not error and code != 0:
@@ -246,6 +264,12 @@ class LocalExecutor:
                 status, code, error, int(started * 1000), int((ended - started) * 1000), output
             ),
         )
+
+
+def _read(path: str) -> bytes:
+    """Read through a separate handle: the child shares the offset of the one it writes to."""
+    with open(path, "rb") as fh:
+        return fh.read(MAX_OUTPUT)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -900,31 +900,43 @@ def render_result(task: TaskModel, result: ResultModel) -> dict[str, Any]:
 def node_output(
     project: str, subtask_uuid: str, node: str, step: int, offset: int, limit: int
 ) -> dict[str, Any]:
+    """A node's output from `offset`. While the node still runs, the output published so far
+    (every few seconds) is served with `status: running`; poll again from `next_offset`."""
     task_uuid, batch = split_subtask(subtask_uuid)
     task = load_task(project, task_uuid)
+    if batch >= len(task.batches) or node not in task.batches[batch]:
+        raise NotFound(f"node {node} is not in subtask {subtask_uuid}")
     try:
         result = ResultModel.get(
             engine.result_key(task.uuid, batch), f"{step:03d}#{node}", consistent_read=True
         )
-    except ResultModel.DoesNotExist as exc:
-        raise NotFound(f"no result of node {node} at step {step} yet") from exc
+    except ResultModel.DoesNotExist:
+        result = None
+    key = result.output_key if result else engine.output_key(task.uuid, batch, step, node)
+    s3 = aws.client("s3")
+    size = result.output_size if result else None
+    if size is None:
+        try:
+            size = s3.head_object(Bucket=settings().bucket, Key=key)["ContentLength"]
+        except s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            raise NotFound(f"no output of node {node} at step {step} yet") from exc
     text = b""
-    if result.output_key and offset < result.output_size:
-        got = aws.client("s3").get_object(
-            Bucket=settings().bucket,
-            Key=result.output_key,
-            Range=f"bytes={offset}-{offset + limit - 1}",
+    if key and offset < size:
+        got = s3.get_object(
+            Bucket=settings().bucket, Key=key, Range=f"bytes={offset}-{offset + limit - 1}"
         )
         text = got["Body"].read()
     return {
         "node": node,
         "step": step,
-        "status": result.status,
-        "exit_code": result.exit_code,
+        "status": result.status if result else "running",
+        "exit_code": result.exit_code if result else None,
         "offset": offset,
         "next_offset": offset + len(text),
-        "size": result.output_size,
-        "complete": offset + len(text) >= result.output_size,
+        "size": size,
+        "complete": result is not None and offset + len(text) >= size,
         "output": text.decode("utf-8", "replace"),
     }
 

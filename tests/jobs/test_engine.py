@@ -453,3 +453,28 @@ def test_scp_step_writes_the_file(jobx, tmp_path):
     drain()
     assert jobx.task(uuid)["status"] == "success"
     assert dst.read_text() == content and oct(dst.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_running_nodes_output_can_be_tailed(jobx, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine.local_executor, "flush_s", 0.05)
+    jobx.group(node="n01")
+    script = 'echo first; while [ ! -e "$DIR/go" ]; do sleep 0.05; done; echo second'
+    jobx.job(steps=[{"name": "tail", "plugin_type": "cmd", "script": script, "timeout": 30}])
+    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    path = f"/subtask/{PROJECT}/{uuid}-0/node/n01?step=0"
+    assert jobx.call("GET", path)[0] == 404  # nothing yet
+    worker = threading.Thread(target=drain)
+    worker.start()
+    try:
+        for _ in range(400):
+            status, body = jobx.call("GET", path)
+            if status == 200:
+                break
+            time.sleep(0.05)
+        live = body["data"]
+        assert (live["status"], live["output"], live["complete"]) == ("running", "first\n", False)
+    finally:
+        (tmp_path / "go").write_text("")
+        worker.join(timeout=20)
+    rest = jobx.ok("GET", f"{path}&offset={live['next_offset']}")["data"]
+    assert (rest["status"], rest["output"], rest["complete"]) == ("success", "second\n", True)
