@@ -8,6 +8,7 @@ and its claim, an operation and its log line) goes in one TransactWrite.
 from __future__ import annotations
 
 import base64
+import calendar
 import contextlib
 import json
 import time
@@ -50,7 +51,7 @@ def parse_time(text: str, field: str) -> int:
         return int(text) * 1000
     for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
-            return int(time.mktime(time.strptime(text, pattern)) - time.timezone) * 1000
+            return calendar.timegm(time.strptime(text, pattern)) * 1000
         except ValueError:
             continue
     raise BadRequest(f"check format fail {field}")
@@ -415,7 +416,9 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
                     f"check format fail group: node {name} is not in the project's inventory"
                 )
             nodes[name] = [node.executor, node.address or name, node.instance_id]
-    values = {**(job.variable or {}), **variable}
+    # a default left empty is a variable the task must give; unresolved, it is undefined
+    values = {k: v for k, v in (job.variable or {}).items() if v != ""}
+    values.update(variable)
     rollback_version = values.get(ROLLBACK_VARIABLE) or None
     return {
         "job": job,

@@ -478,3 +478,20 @@ def test_a_running_nodes_output_can_be_tailed(jobx, tmp_path, monkeypatch):
         worker.join(timeout=20)
     rest = jobx.ok("GET", f"{path}&offset={live['next_offset']}")["data"]
     assert (rest["status"], rest["output"], rest["complete"]) == ("success", "second\n", True)
+
+
+def test_an_empty_default_must_be_given_by_the_task(jobx):
+    jobx.group(node="n01")
+    jobx.job(
+        steps=[{"name": "v", "plugin_type": "cmd", "script": "echo $version"}],
+        variable={"version": ""},
+    )
+    uuid = jobx.run()
+    drain()
+    assert (
+        jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"][0]["error"]
+        == "variable undef: version"
+    )
+    uuid = jobx.run(variable={"version": ""})  # given, even empty: defined
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
