@@ -135,7 +135,9 @@ def delete_node(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}", methods=("GET",))
 def list_groups(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.list_groups(projectid)
+    limit = _int(request, "page_size", 1000, 1, 1000)
+    page = service.list_groups(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/group/{projectid}", methods=("POST",))
@@ -176,7 +178,9 @@ def group_nodes(request: FaceRequest, projectid: str, id: str):
 @face.route("/job/{projectid}", methods=("GET",))
 def list_jobs(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.list_jobs(projectid)
+    limit = _int(request, "page_size", 1000, 1, 1000)
+    page = service.list_jobs(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/job/{projectid}", methods=("POST",))
@@ -366,7 +370,13 @@ def _third(body: dict[str, Any]) -> Response:
 def third_groupnames(request: FaceRequest):
     body = _parse(request, ProjectIn)
     _allow(request, body.project_id, "read")
-    return [g["name"] for g in service.list_groups(body.project_id)]
+    names, cursor = [], None
+    while True:  # every group name, a page at a time
+        page = service.list_groups(body.project_id, 1000, cursor)
+        names += [g["name"] for g in page["data"]]
+        cursor = page["cursor"]
+        if not cursor:
+            return names
 
 
 @face.route("/third/interface/dry-run", methods=("POST",))

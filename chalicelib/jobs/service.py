@@ -142,8 +142,10 @@ def render_group(group: GroupModel) -> dict[str, Any]:
     }
 
 
-def list_groups(project: str) -> list[dict[str, Any]]:
-    return [render_group(g) for g in GroupModel.query(project, limit=1000)]
+def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
+    found = GroupModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    data = [render_group(g) for g in found]
+    return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
 
 
 def _group(project: str, group_id: str) -> GroupModel:
@@ -297,8 +299,10 @@ def _steps(data: JobIn) -> list[dict[str, Any]]:
     return steps
 
 
-def list_jobs(project: str) -> list[dict[str, Any]]:
-    return [render_job(j) for j in JobModel.query(project, limit=1000)]
+def list_jobs(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
+    found = JobModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    data = [render_job(j) for j in found]
+    return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
 
 
 def _job(project: str, job_uuid: str) -> JobModel:

@@ -44,6 +44,9 @@ def test_group_crud_validation_and_batches(jobx):
     assert (updated["name"], updated["node"], updated["percent"]) == ("renamed", "n01;n02", "")
     assert [g["name"] for g in jobx.ok("GET", f"/group/{PROJECT}")["data"]] == ["renamed"]
     jobx.group(name="pct", node="n01")  # the old name is free again
+    first = jobx.ok("GET", f"/group/{PROJECT}?page_size=1")
+    second = jobx.ok("GET", f"/group/{PROJECT}?page_size=1&cursor={first['cursor']}")
+    assert sorted(g["name"] for g in first["data"] + second["data"]) == ["pct", "renamed"]
     assert jobx.call("DELETE", f"/group/{PROJECT}/{group['id']}")[0] == 403  # members lack delete
     assert jobx.call("GET", f"/group/{PROJECT}/nope")[0] == 404
     assert jobx.call("GET", f"/group/{PROJECT}", headers=OUTSIDER)[0] == 403
