@@ -161,6 +161,7 @@ class Move:
         self.delay = 0
         self.cursor = (task.batch, task.step)
         self.new_failed = 0
+        self.puts: list[Any] = []  # more items saved in the same transaction (operation log)
 
     def to(self, batch: int, step: int, phase: str = "run", delay: int = 0) -> Move:
         self.cursor, self.phase, self.delay = (batch, step), phase, delay
@@ -246,6 +247,8 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
                 )
             if move.status is not None:
                 add_finish_counters(tx, task, task.status, move.status, now)
+            for item in move.puts:
+                tx.save(item)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             return False

@@ -806,18 +806,18 @@ def confirm(project: str, user: str, subtask_uuid: str) -> None:
     engine.next_batch(move, task, batch, batch_failed=True)
     if move.phase == "wait_next":
         move.phase = "run"  # the confirm itself is the person's go-ahead
+    move.puts.append(oplog_item(task.project, user, "confirm subtask", subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="wait_confirm"):
         raise Conflict("the task changed meanwhile; read it again")
-    log_operation(task.project, user, "confirm subtask", subtask_uuid)
 
 
 def resume(project: str, user: str, subtask_uuid: str) -> None:
     """`next`: go on after a step's pause, or start the batch in confirm-every-batch mode."""
     task, _batch = _waiting(project, subtask_uuid, ("pause", "wait_next"))
     move = Move(task).to(task.batch, task.step, "run")
+    move.puts.append(oplog_item(task.project, user, "next", subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase=task.phase):
         raise Conflict("the task changed meanwhile; read it again")
-    log_operation(task.project, user, "next", subtask_uuid)
 
 
 def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admin: bool) -> None:
@@ -833,9 +833,9 @@ def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admi
     else:
         sub = engine.load_subtask(task.uuid, batch) or SubtaskModel(task.uuid, batch)
         engine.after_step(move, task, sub, task.step, [])
+    move.puts.append(oplog_item(task.project, user, f"approval {opinion}", subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="approval"):
         raise Conflict("the task changed meanwhile; read it again")
-    log_operation(task.project, user, f"approval {opinion}", subtask_uuid)
 
 
 def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None:
@@ -860,11 +860,10 @@ def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None
         SubtaskModel.step.set(0),
         SubtaskModel.ssm.set({}),
     )
+    action = "retry failed nodes" if only_failed else "retry batch"
+    move.puts.append(oplog_item(task.project, user, action, subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="wait_confirm"):
         raise Conflict("the task changed meanwhile; read it again")
-    log_operation(
-        task.project, user, "retry failed nodes" if only_failed else "retry batch", subtask_uuid
-    )
 
 
 def log_operation(project: str, user: str, action: str, target: str, detail: str = "") -> None:

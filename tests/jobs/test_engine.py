@@ -69,6 +69,12 @@ def test_failed_batch_waits_for_confirm_then_goes_on_and_ends_fail(jobx):
     status, body = jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-1/confirm")
     assert status == 409 and body["stat"] is False
     jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")
+    logged = jobx.ok("GET", f"/log/{PROJECT}?page_size=1")["data"][0]
+    assert (logged["action"], logged["target"], logged["user"]) == (
+        "confirm subtask",
+        f"{uuid}-0",
+        "Member01",
+    )
     drain()
     task = jobx.task(uuid)
     assert task["status"] == "fail" and "confirmed past" in task["reason"]
