@@ -38,7 +38,7 @@ from .executors import (
     command_for,
     undefined_variables,
 )
-from .models import ResultModel, SubtaskModel, TaskModel
+from .models import PlanModel, ResultModel, SubtaskModel, TaskModel
 
 log = logging.getLogger("taskhub.jobx")
 
@@ -63,11 +63,36 @@ def now_ms() -> int:
 # ---- reading ---------------------------------------------------------------------------------
 
 
+_plans: dict[tuple[str, int], PlanModel] = {}
+_plans_lock = threading.Lock()
+
+
 def load(task_uuid: str) -> TaskModel | None:
+    """The task with its plan (`steps`, `batches`, `nodes`) attached."""
     try:
-        return TaskModel.get(task_uuid, consistent_read=True)
+        task = TaskModel.get(task_uuid, consistent_read=True)
     except TaskModel.DoesNotExist:
         return None
+    return attach(task, plan_of(task))
+
+
+def attach(task: TaskModel, plan: PlanModel) -> TaskModel:
+    task.steps, task.batches, task.nodes = plan.steps, plan.batches, plan.nodes
+    return task
+
+
+def plan_of(task: TaskModel) -> PlanModel:
+    """Plans never change once written, so a warm worker reads each one once."""
+    key = (task.uuid, task.starttime)
+    with _plans_lock:
+        plan = _plans.get(key)
+    if plan is None:
+        plan = PlanModel.get(task.uuid, consistent_read=True)
+        with _plans_lock:
+            if len(_plans) >= 256:
+                _plans.clear()
+            _plans[key] = plan
+    return plan
 
 
 def load_subtask(task_uuid: str, batch: int) -> SubtaskModel | None:
@@ -125,7 +150,7 @@ def fail_budget(max_fail: str, total_nodes: int) -> int | None:
 
 
 def node_count(task: TaskModel) -> int:
-    return sum(len(b) for b in task.batches)
+    return int(task.node_total or 0)
 
 
 def variables(task: TaskModel) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..core.resources import table
@@ -97,11 +97,12 @@ class TaskByProject(GlobalSecondaryIndex):
 
 
 class TaskByDeadline(GlobalSecondaryIndex):
-    """Sparse: only tasks that still need attention carry `watch`; the reaper queries it."""
+    """Sparse: only tasks that still need attention carry `watch`; the reaper queries it
+    (keys only: it reads each task it acts on anyway)."""
 
     class Meta:
         index_name = "by_deadline"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     watch = UnicodeAttribute(hash_key=True)
     deadline = NumberAttribute(range_key=True)
@@ -127,9 +128,8 @@ class TaskModel(Model):
     kind = UnicodeAttribute(default="deployonly")  # deploy | deployonly | rollback
     parent = UnicodeAttribute(null=True)
     variable = JSONAttribute(default=dict)
-    steps = JSONAttribute(default=list)
-    batches = JSONAttribute(default=list)
-    nodes = JSONAttribute(default=dict)  # name -> [executor, address, instance_id]
+    batch_count = NumberAttribute(default=0)
+    node_total = NumberAttribute(default=0)
     max_fail = UnicodeAttribute(default="")
     batch_mode = UnicodeAttribute(default="stop")  # stop | continue | confirm
     status = UnicodeAttribute(default="init")
@@ -161,6 +161,21 @@ class TaskModel(Model):
     deadline = NumberAttribute(null=True)
     by_project = TaskByProject()
     by_deadline = TaskByDeadline()
+
+
+@table
+class PlanModel(Model):
+    """What a task runs, fixed when it starts: the job's steps, the batches and how each node
+    is reached. Kept apart from the task so the task item, updated at every move, stays small;
+    written once, it is cached by the workers."""
+
+    class Meta:
+        short_name = "jobx-plans"
+
+    uuid = UnicodeAttribute(hash_key=True)
+    steps = JSONAttribute(default=list)
+    batches = JSONAttribute(default=list)
+    nodes = JSONAttribute(default=dict)  # name -> [executor, address, instance_id]
 
 
 @table

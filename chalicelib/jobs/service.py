@@ -27,6 +27,7 @@ from .models import (
     JobModel,
     NameModel,
     OpLogModel,
+    PlanModel,
     ResultModel,
     SubtaskModel,
     TaskModel,
@@ -474,10 +475,20 @@ def start_task(
     return task, True
 
 
-def new_task(project: str, user: str, task_uuid: str, **fields: Any) -> TaskModel:
+def new_task(
+    project: str,
+    user: str,
+    task_uuid: str,
+    *,
+    steps: list[dict[str, Any]],
+    batches: list[list[str]],
+    nodes: dict[str, list[Any]],
+    **fields: Any,
+) -> TaskModel:
+    """A task (small, updated at every move) and its plan (large, written once)."""
     now = now_ms()
     month, day, hour = stats.stamps(now)
-    return TaskModel(
+    task = TaskModel(
         task_uuid,
         project=project,
         start_key=f"{now:013d}#{task_uuid}",
@@ -491,12 +502,17 @@ def new_task(project: str, user: str, task_uuid: str, **fields: Any) -> TaskMode
         seq=0,
         watch=engine.WATCH,
         deadline=now + engine.SEND_GRACE_S * 1000,
+        batch_count=len(batches),
+        node_total=sum(len(b) for b in batches),
         **fields,
     )
+    task.plan = PlanModel(task_uuid, steps=steps, batches=batches, nodes=nodes)
+    return engine.attach(task, task.plan)
 
 
 def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
     tx.save(task, condition=TaskModel.uuid.does_not_exist())
+    tx.save(task.plan, condition=PlanModel.uuid.does_not_exist())
     stats.on_create(tx, task.project, task.month, task.day, task.hour, "init")
     tx.save(
         oplog_item(task.project, user, action, task.uuid, f"job {task.name} group {task.group}")
@@ -508,7 +524,7 @@ def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
 
 def progress(task: TaskModel) -> list[int]:
     """[batches started, batches]."""
-    return [int(task.started or 0), len(task.batches)]
+    return [int(task.started or 0), int(task.batch_count or 0)]
 
 
 def render_task(task: TaskModel) -> dict[str, Any]:
@@ -530,7 +546,7 @@ def render_task(task: TaskModel) -> dict[str, Any]:
         "starttime": fmt_time(task.starttime),
         "finishtime": fmt_time(task.finishtime),
         "runtime": round(max(0, end - task.starttime) / 1000, 3),
-        "batches": len(task.batches),
+        "batches": int(task.batch_count or 0),
         "nodes": engine.node_count(task),
         "progress": progress(task),
         "phase": task.phase,
