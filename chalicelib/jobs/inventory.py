@@ -60,6 +60,8 @@ def render(node: NodeModel) -> dict[str, Any]:
 
 
 def get(project: str, name: str) -> dict[str, Any]:
+    if not NODE_NAME.match(name):
+        raise NotFound(f"node {name[:128]} not found")
     try:
         return render(NodeModel.get(project, name))
     except NodeModel.DoesNotExist as exc:
@@ -96,6 +98,8 @@ def upsert(project: str, item: NodeIn) -> bool:
 
 
 def remove(project: str, name: str) -> None:
+    if not NODE_NAME.match(name):
+        raise NotFound(f"node {name[:128]} not found")
     try:
         NodeModel.get(project, name).delete()
     except NodeModel.DoesNotExist as exc:

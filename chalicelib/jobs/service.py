@@ -11,6 +11,7 @@ import base64
 import calendar
 import contextlib
 import json
+import re
 import time
 from typing import Any
 
@@ -150,6 +151,8 @@ def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> d
 
 
 def _group(project: str, group_id: str) -> GroupModel:
+    if not ID.match(group_id):
+        raise NotFound(f"group {group_id[:64]} not found")
     try:
         return GroupModel.get(project, group_id)
     except GroupModel.DoesNotExist as exc:
@@ -307,6 +310,8 @@ def list_jobs(project: str, limit: int = 1000, cursor: str | None = None) -> dic
 
 
 def _job(project: str, job_uuid: str) -> JobModel:
+    if not ID.match(job_uuid):
+        raise NotFound(f"job {job_uuid[:64]} not found")
     try:
         return JobModel.get(project, job_uuid)
     except JobModel.DoesNotExist as exc:
@@ -398,8 +403,12 @@ def delete_job(project: str, user: str, job_uuid: str) -> None:
 # ---- tasks: starting -------------------------------------------------------------------------
 
 
+TASK_UUID = re.compile(r"^[A-Za-z0-9]{12}$")
+ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+
+
 def load_task(project: str | None, task_uuid: str) -> TaskModel:
-    task = engine.load(task_uuid)
+    task = engine.load(task_uuid) if TASK_UUID.match(task_uuid or "") else None
     if task is None or (project is not None and task.project != project):
         raise NotFound(f"task {task_uuid} not found")
     return task
@@ -757,7 +766,7 @@ def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[
 
 def split_subtask(subtask_uuid: str) -> tuple[str, int]:
     task_uuid, _, index = subtask_uuid.rpartition("-")
-    if not task_uuid or not index.isdigit():
+    if not TASK_UUID.match(task_uuid) or not index.isdigit() or len(index) > 6:
         raise NotFound(f"subtask {subtask_uuid} not found")
     return task_uuid, int(index)
 
@@ -970,7 +979,7 @@ def slave_log(task_uuid_and_step: str) -> tuple[TaskModel, str]:
     """The text log: a task's (uuid) or one step's output on every node (uuid + step uuid +
     step kind, as the original's `taskuuid+pluginuuid+plugintype`)."""
     value = task_uuid_and_step
-    task = engine.load(value[:12])
+    task = engine.load(value[:12]) if TASK_UUID.match(value[:12]) else None
     if task is None:
         raise NotFound(f"log {value} not found")
     rest = value[12:]

@@ -341,3 +341,20 @@ def test_bad_bodies_get_the_face_envelope(jobx):
         MEMBER,
     )
     assert status == 400 and body["info"].startswith("check format fail variable")
+
+
+def test_odd_path_values_are_404_not_500(jobx, admin):
+    long = "x" * 3000
+    for path in (
+        f"/group/{PROJECT}/{long}",
+        f"/job/{PROJECT}/{long}",
+        f"/task/{PROJECT}/{long}",
+        f"/subtask/{PROJECT}/{long}",
+        f"/subtask/{PROJECT}/{long}-1/node",
+        f"/subtask/{PROJECT}/abcdefABCDEF-99999999999/node",
+        f"/subtask/{PROJECT}/abcdefABCDEF-1/node/{long}",
+    ):
+        status, body = jobx.call("GET", path, headers=admin)
+        assert status == 404 and body["stat"] is False, (path[:60], status, body)
+    assert jobx.call("DELETE", f"/node/{PROJECT}/{long}", headers=admin)[0] == 404
+    assert jobx.call("GET", f"/task/{long}", headers=admin)[0] == 400
