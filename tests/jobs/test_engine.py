@@ -501,3 +501,39 @@ def test_an_empty_default_must_be_given_by_the_task(jobx):
     uuid = jobx.run(variable={"version": ""})  # given, even empty: defined
     drain()
     assert jobx.task(uuid)["status"] == "success"
+
+
+def test_stopping_a_task_before_it_starts(jobx):
+    jobx.group(node="n01;n02")
+    jobx.job()
+    uuid = jobx.run()
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"] == {
+        "success": 0,
+        "running": 0,
+        "fail": 0,
+        "init": 1,
+    }
+    jobx.ok("DELETE", f"/task/{PROJECT}/{uuid}")
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"] == {
+        "success": 0,
+        "running": 0,
+        "fail": 1,
+    }
+    assert drain() != [] and [s["status"] for s in jobx.subtasks(uuid)] == ["cancel", "cancel"]
+    assert jobx.task(uuid)["progress"] == [0, 2]
+
+
+def test_confirm_mode_failure_then_confirm_goes_straight_on(jobx):
+    jobx.group(node="n01;n02;n03")
+    jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n02 ]'}])
+    uuid = jobx.run(batch_mode="confirm")
+    drain()
+    assert jobx.task(uuid)["phase"] == "wait_next"
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-1/next")
+    drain()
+    assert jobx.task(uuid)["phase"] == "wait_confirm"
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-1/confirm")
+    drain()
+    task = jobx.task(uuid)
+    assert (task["status"], task["progress"]) == ("fail", [3, 3])
+    assert [s["status"] for s in jobx.subtasks(uuid)] == ["success", "fail", "success"]
