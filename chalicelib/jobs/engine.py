@@ -32,6 +32,7 @@ from ..core.config import settings
 from . import stats
 from .executors import (
     SHELLS,
+    SSM_MAX_TARGETS,
     LocalExecutor,
     Outcome,
     SsmExecutor,
@@ -579,30 +580,37 @@ def record(
 
 
 def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
-    """Send to nodes not sent yet, poll those sent; returns nodes still running."""
+    """Send to nodes not sent yet (50 instances per command), poll those sent earlier;
+    returns the nodes still running."""
     sent: dict[str, str] = dict((sub.ssm or {}).get(str(step_index), {}))
     fresh: dict[str, str] = {}
-    for node, env in remote.items():
-        if node in sent:
-            continue
-        instance = (task.nodes.get(node) or [None, None, None])[2]
+    for chunk in _ssm_chunks(task, [n for n in remote if n not in sent]):
+        per_instance = {
+            instance: {k: v for k, v in remote[node].items() if k != "ip"}
+            for instance, node in chunk.items()
+        }
+        shared = {"ip": next(iter(remote.values()))["ip"]}
         try:
-            fresh[node] = ssm_executor.send(
-                instance,
+            command_id = ssm_executor.send(
+                per_instance,
                 command,
-                env,
+                shared,
                 int(timeout),
                 f"taskhub {task.uuid} b{task.batch} s{step_index}",
             )
         except Exception as exc:
-            log.warning("ssm send to %s failed: %s", node, exc)
-            done[node] = record(
-                task,
-                sub,
-                step_index,
-                node,
-                Outcome("fail", None, f"ssm send failed: {exc}"[:500], now_ms(), 0, b""),
-            )
+            log.warning("ssm send to %s failed: %s", ",".join(chunk.values()), exc)
+            for node in chunk.values():
+                done[node] = record(
+                    task,
+                    sub,
+                    step_index,
+                    node,
+                    Outcome("fail", None, f"ssm send failed: {exc}"[:500], now_ms(), 0, b""),
+                )
+            continue
+        for node in chunk.values():
+            fresh[node] = command_id
     if fresh:
         sent.update(fresh)
         ssm_map = dict(sub.ssm or {})
@@ -626,21 +634,36 @@ def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
     return pending
 
 
+def _ssm_chunks(task: TaskModel, nodes: list[str]) -> list[dict[str, str]]:
+    """Groups of at most 50 {instance_id: node}, an instance at most once per group."""
+    chunks: list[dict[str, str]] = []
+    for node in nodes:
+        instance = (task.nodes.get(node) or [None, None, None])[2]
+        target = next((c for c in chunks if instance not in c and len(c) < SSM_MAX_TARGETS), None)
+        if target is None:
+            target = {}
+            chunks.append(target)
+        target[instance] = node
+    return chunks
+
+
 def cancel_ssm(task: TaskModel) -> None:
-    """On stop: cancel the running batch's SSM commands that have no result yet."""
+    """On stop: cancel the running batch's SSM commands on the nodes without a result."""
     sub = load_subtask(task.uuid, task.batch)
     if sub is None:
         return
     sent = (sub.ssm or {}).get(str(task.step), {})
     done = step_results(task.uuid, task.batch, task.step)
+    targets: dict[str, list[str]] = {}
     for node, command_id in sent.items():
-        if node in done:
-            continue
-        instance = (task.nodes.get(node) or [None, None, None])[2]
+        if node not in done:
+            instance = (task.nodes.get(node) or [None, None, None])[2]
+            targets.setdefault(command_id, []).append(instance)
+    for command_id, instances in targets.items():
         try:
-            ssm_executor.cancel(command_id, [instance])
+            ssm_executor.cancel(command_id, sorted(instances))
         except Exception as exc:
-            log.warning("ssm cancel of %s on %s failed: %s", command_id, node, exc)
+            log.warning("ssm cancel of %s failed: %s", command_id, exc)
 
 
 # ---- the reaper ----------------------------------------------------------------------------

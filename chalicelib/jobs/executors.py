@@ -301,14 +301,36 @@ SSM_DONE = {
 }
 
 
-def ssm_script(command: StepCommand, env: dict[str, str]) -> str:
-    """The AWS-RunShellScript text: exports from base64, the script from base64, then run."""
+_INSTANCE = re.compile(r"^(i|mi)-[0-9a-f]{8,17}$")
+SSM_MAX_TARGETS = 50  # instance ids per SendCommand
+
+
+def _export(name: str, value: str) -> str:
+    encoded = base64.b64encode(value.encode()).decode()
+    return f"export {name}=\"$(printf '%s' '{encoded}' | base64 -d)\""
+
+
+def ssm_script(
+    command: StepCommand,
+    env: dict[str, str],
+    per_instance: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """The AWS-RunShellScript text: exports from base64 (per-node values chosen by the
+    instance id the SSM agent sets), the script from base64, then run it."""
     lines = ["set +x"]
     for name, value in {**command.env, **env}.items():
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            continue
-        encoded = base64.b64encode(value.encode()).decode()
-        lines.append(f"export {name}=\"$(printf '%s' '{encoded}' | base64 -d)\"")
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            lines.append(_export(name, value))
+    if per_instance:
+        lines.append('case "$AWS_SSM_INSTANCE_ID" in')
+        for instance, values in per_instance.items():
+            if not _INSTANCE.match(instance):
+                continue
+            exports = "; ".join(
+                _export(n, v) for n, v in values.items() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)
+            )
+            lines.append(f"  {instance}) {exports};;")
+        lines.append("esac")
     body = base64.b64encode(command.script.encode()).decode()
     lines.append('TASKHUB_STEP="$(mktemp)"')
     lines.append(f"printf '%s' '{body}' | base64 -d > \"$TASKHUB_STEP\"")
@@ -321,24 +343,24 @@ def ssm_script(command: StepCommand, env: dict[str, str]) -> str:
 
 
 class SsmExecutor:
-    """Send one command per node (each node gets its own `node` variable) and poll each
-    invocation later from a delayed message; never waits inside the handler."""
+    """Send one command to up to 50 instances (each picks its own `node` values by its
+    instance id) and poll each invocation later from a delayed message; never waits."""
 
     def send(
         self,
-        instance_id: str,
+        per_instance: dict[str, dict[str, str]],
         command: StepCommand,
         env: dict[str, str],
         timeout: int,
         comment: str,
     ) -> str:
         response = aws.client("ssm").send_command(
-            InstanceIds=[instance_id],
+            InstanceIds=list(per_instance),
             DocumentName="AWS-RunShellScript",
             Comment=comment[:100],
             TimeoutSeconds=max(30, min(int(timeout), 2592000)),
             Parameters={
-                "commands": [ssm_script(command, env)],
+                "commands": [ssm_script(command, env, per_instance)],
                 "executionTimeout": [str(int(timeout))],
             },
         )

@@ -37,10 +37,8 @@ def test_ssm_nodes_are_sent_commands_and_polled_to_success(jobx, apply_workspace
     task = jobx.task(uuid)
     assert task["status"] == "success", task
     commands = aws_clients.client("ssm").list_commands()["Commands"]
-    assert sorted(c["InstanceIds"][0] for c in commands) == [
-        "i-0123456789abcdef0",
-        "i-0123456789abcdef1",
-    ]
+    assert len(commands) == 1  # one command for both instances
+    assert sorted(commands[0]["InstanceIds"]) == ["i-0123456789abcdef0", "i-0123456789abcdef1"]
     script = commands[0]["Parameters"]["commands"][0]
     assert "rm -rf" not in script and commands[0]["DocumentName"] == "AWS-RunShellScript"
     results = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]
@@ -89,8 +87,8 @@ def test_stop_cancels_running_ssm_commands(jobx, apply_workspace):
     engine.handle(json.loads(receive(1)[0]["Body"]))
     client = aws_clients.client("ssm")
     with Stubber(client) as stub:
-        for instance in ("i-0123456789abcdef0", "i-0123456789abcdef1"):
-            stub.add_response("cancel_command", {}, {"CommandId": ANY, "InstanceIds": [instance]})
+        both = ["i-0123456789abcdef0", "i-0123456789abcdef1"]
+        stub.add_response("cancel_command", {}, {"CommandId": ANY, "InstanceIds": both})
         task = jobx.ok("DELETE", f"/task/{PROJECT}/{uuid}")["data"]
         stub.assert_no_pending_responses()
     assert task["status"] == "fail"
@@ -99,9 +97,19 @@ def test_stop_cancels_running_ssm_commands(jobx, apply_workspace):
 
 def test_the_ssm_wrapper_exports_values_without_splicing_them(tmp_path):
     marker = tmp_path / "pwned"
-    command = StepCommand("bash", 'echo "v=$version n=$node"', {"version": f"$(touch {marker})'\""})
-    text = ssm_script(command, {"node": "web1"})
+    command = StepCommand(
+        "bash", 'echo "v=$version n=$node $ip"', {"version": f"$(touch {marker})'\""}
+    )
+    per_instance = {
+        "i-0123456789abcdef0": {"node": "web1"},
+        "i-0123456789abcdef1": {"node": "web2"},
+    }
+    text = ssm_script(command, {"ip": "web1,web2"}, per_instance)
     assert "touch" not in text
-    done = subprocess.run(["bash", "-c", text], capture_output=True, text=True, timeout=10)
-    assert done.stdout == f"v=$(touch {marker})'\" n=web1\n"
+    for instance, node in (("i-0123456789abcdef1", "web2"), ("i-0123456789abcdef0", "web1")):
+        env = {"PATH": "/usr/bin:/bin", "AWS_SSM_INSTANCE_ID": instance}
+        done = subprocess.run(
+            ["bash", "-c", text], capture_output=True, text=True, timeout=10, env=env
+        )
+        assert done.stdout == f"v=$(touch {marker})'\" n={node} web1,web2\n"
     assert not marker.exists()
