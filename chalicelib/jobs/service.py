@@ -292,6 +292,9 @@ def render_job(job: JobModel) -> dict[str, Any]:
     }
 
 
+MAX_ITEM_BYTES = 300_000  # DynamoDB items stop at 400 KB; leave room for the rest
+
+
 def _steps(data: JobIn) -> list[dict[str, Any]]:
     steps = []
     for step in data.steps:
@@ -300,7 +303,13 @@ def _steps(data: JobIn) -> list[dict[str, Any]]:
         steps.append(item)
     if len({s["uuid"] for s in steps}) != len(steps):
         raise BadRequest("check format fail steps: step uuids must differ")
+    if _size(steps) + _size(data.variable) > MAX_ITEM_BYTES:
+        raise BadRequest(f"check format fail steps: the job is larger than {MAX_ITEM_BYTES} bytes")
     return steps
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode())
 
 
 def list_jobs(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
@@ -430,6 +439,10 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
                     f"check format fail group: node {name} is not in the project's inventory"
                 )
             nodes[name] = [node.executor, node.address or name, node.instance_id]
+    if _size(job.steps) + _size(batches) + _size(nodes) > MAX_ITEM_BYTES:
+        raise BadRequest(
+            "check format fail group: the job and the group's nodes are too large for one task"
+        )
     # a default left empty is a variable the task must give; unresolved, it is undefined
     values = {k: v for k, v in (job.variable or {}).items() if v != ""}
     values.update(variable)

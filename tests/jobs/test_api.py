@@ -358,3 +358,9 @@ def test_odd_path_values_are_404_not_500(jobx, admin):
         assert status == 404 and body["stat"] is False, (path[:60], status, body)
     assert jobx.call("DELETE", f"/node/{PROJECT}/{long}", headers=admin)[0] == 404
     assert jobx.call("GET", f"/task/{long}", headers=admin)[0] == 400
+
+
+def test_jobs_too_large_for_one_item_are_refused(jobx):
+    steps = [{"name": f"s{i}", "plugin_type": "cmd", "script": "#" * 60000} for i in range(6)]
+    status, body = jobx.call("POST", f"/job/{PROJECT}", {"name": "big", "steps": steps})
+    assert status == 400 and "larger than" in body["info"]
