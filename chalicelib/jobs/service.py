@@ -446,6 +446,8 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
     # a default left empty is a variable the task must give; unresolved, it is undefined
     values = {k: v for k, v in (job.variable or {}).items() if v != ""}
     values.update(variable)
+    if _size(values) > 65536:
+        raise BadRequest("check format fail variable: more than 64 KiB of variables")
     rollback_version = values.get(ROLLBACK_VARIABLE) or None
     return {
         "job": job,

@@ -364,3 +364,12 @@ def test_jobs_too_large_for_one_item_are_refused(jobx):
     steps = [{"name": f"s{i}", "plugin_type": "cmd", "script": "#" * 60000} for i in range(6)]
     status, body = jobx.call("POST", f"/job/{PROJECT}", {"name": "big", "steps": steps})
     assert status == 400 and "larger than" in body["info"]
+
+
+def test_variables_too_large_are_refused(jobx):
+    jobx.group()
+    jobx.job()
+    variable = {f"v{i}": "x" * 4000 for i in range(20)}
+    body = {"jobname": "j1", "group": "g1", "variable": variable}
+    status, data = jobx.call("POST", f"/task/{PROJECT}/job/byname", body)
+    assert status == 400 and data["info"].startswith("check format fail variable")
