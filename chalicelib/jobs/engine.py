@@ -282,7 +282,10 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
     if move.status is None and move.phase == "run":
         fresh = TaskModel(task.uuid)
         fresh.seq, fresh.batch, fresh.step = task.seq + 1, batch, step
-        send(fresh, move.delay)
+        try:
+            send(fresh, move.delay)
+        except Exception:  # the move is committed; the reaper re-sends after the deadline
+            log.exception("sending the next message of %s failed", task.uuid)
     return True
 
 
