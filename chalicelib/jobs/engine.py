@@ -170,6 +170,15 @@ def send(task: TaskModel, delay: int = 0) -> None:
     resources.send(QUEUE.name, message(task), delay_seconds=delay)
 
 
+def kick(task: TaskModel) -> None:
+    """Send the first message of a task just written; if that fails, the task's deadline is
+    already set and the reaper sends it."""
+    try:
+        send(task)
+    except Exception:
+        log.exception("sending the first message of %s failed", task.uuid)
+
+
 # ---- committing a move of the cursor -------------------------------------------------------
 
 

@@ -495,7 +495,7 @@ def start_task(
         if existing is not None and existing.project == project:
             return existing, False
         raise
-    engine.send(task)
+    engine.kick(task)
     return task, True
 
 
@@ -766,7 +766,7 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
         _write_new_task(tx, child, user, "rollback task")
 
     _commit(write_rollback)
-    engine.send(child)
+    engine.kick(child)
     return render_task(child)
 
 
