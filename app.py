@@ -1,6 +1,6 @@
 """taskhub's Chalice app: mounts every face, the queue handlers and schedules. Thin."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib import __version__
 from chalicelib.core.config import settings
@@ -18,6 +18,22 @@ for face in load_faces():
 def health():
     """Unauthenticated liveness: version and stage only."""
     return json_response({"status": "ok", "version": __version__, "stage": settings().stage})
+
+
+@app.on_sqs_message(queue=settings().resource_name("jobx"), batch_size=1)
+def jobx_queue(event):
+    """JOBX engine: each message moves one task's state machine by one step."""
+    from chalicelib.jobs import worker
+
+    return worker.handle_sqs(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def jobx_reaper(event):
+    """JOBX: re-drive work stuck past its deadline; time out approvals and decisions."""
+    from chalicelib.jobs import worker
+
+    worker.reap()
 
 
 if settings().embedded:

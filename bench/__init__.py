@@ -1,0 +1,1 @@
+"""Bench scripts: each prints the figures quoted in the README."""

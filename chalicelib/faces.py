@@ -13,6 +13,7 @@ FACE_MODULES = (
     "chalicelib.admin.api",
     "chalicelib.workitems.api",
     "chalicelib.links.api",
+    "chalicelib.jobs.api",
 )
 
 

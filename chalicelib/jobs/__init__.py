@@ -1,0 +1,1 @@
+"""JOBX (seed 002): rolling jobs over machine groups, run in batches by an SQS-driven engine."""

@@ -1,0 +1,418 @@
+"""The JOBX face (seed 002, open-c3 "分组作业"): groups, jobs, tasks run in batches over
+machine groups, subtasks, logs, analysis and the third-party interface, under `/jobx`.
+
+Envelope `{"stat": true, "data": ...}` (task creation adds `uuid`); errors
+`{"stat": false, "info": "..."}` with the honest HTTP status. Permissions per project:
+read, write, control (stop/confirm/rollback/next/retry/approve), delete.
+
+Path variables: API Gateway wants one name per path level, so `/subtask/{projectid}/{uuid}`
+takes a task uuid while `/subtask/{projectid}/{uuid}/confirm` (and its siblings) take a
+subtask uuid; `/task/{projectid}/{uuid}/{control}` is rollback or norollback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Response
+
+from ..core.auth import register_permissions
+from ..core.errors import BadRequest, TaskhubError
+from ..core.face import Face, FaceRequest, json_response
+from . import inventory, service
+from .inventory import NodeIn
+from .schemas import (
+    ApproveIn,
+    GroupIn,
+    JobIn,
+    ProjectIn,
+    RetryIn,
+    RunIn,
+    ThirdIn,
+    UuidIn,
+)
+
+FACE = "jobx"
+register_permissions(
+    FACE,
+    {
+        "viewer": {"read"},
+        "member": {"read", "write", "control"},
+        "admin": {"read", "write", "control", "delete"},
+    },
+)
+
+
+class Data:
+    """A success body with extra top-level keys next to `data` (uuid, cursor)."""
+
+    def __init__(self, data: Any, **extra: Any):
+        self.data, self.extra = data, extra
+
+
+def _render(result: Any) -> Response:
+    if isinstance(result, Data):
+        return json_response({"stat": True, "data": result.data, **result.extra})
+    return json_response({"stat": True, "data": result})
+
+
+def _render_error(exc: TaskhubError) -> Response:
+    info = exc.message if exc.status != 500 else "internal error"
+    return json_response({"stat": False, "info": info}, exc.status)
+
+
+face = Face(
+    FACE,
+    __name__,
+    prefix="/jobx",
+    render=_render,
+    render_error=_render_error,
+    error_keys=("stat", "info"),
+)
+
+
+def _allow(request: FaceRequest, project: str, permission: str) -> str:
+    if len(project) > 64:
+        raise BadRequest("check format fail projectid")
+    request.principal.require(FACE, project, permission)
+    return request.principal.uuid
+
+
+def _int(request: FaceRequest, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"check format fail {name}") from exc
+    if not low <= value <= high:
+        raise BadRequest(f"check format fail {name}: {low}..{high}")
+    return value
+
+
+def _parse(request: FaceRequest, model, data=None):
+    try:
+        return request.parse(model, data)
+    except BadRequest as exc:
+        field = exc.message.split(":", 1)[0].split(".")[0]
+        raise BadRequest(f"check format fail {field}: {exc.message}") from exc
+
+
+# ---- nodes (the inventory) --------------------------------------------------------------------
+
+
+@face.route("/node/{projectid}", methods=("GET",))
+def list_nodes(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    limit = _int(request, "page_size", 500, 1, 1000)
+    items, last = inventory.page(
+        projectid, limit, service.decode_cursor(request.query.get("cursor"))
+    )
+    return Data([inventory.render(n) for n in items], cursor=service.encode_cursor(last))
+
+
+@face.route("/node/{projectid}", methods=("POST",))
+def put_node(request: FaceRequest, projectid: str):
+    user = _allow(request, projectid, "write")
+    node = _parse(request, NodeIn)
+    inventory.upsert(projectid, node)
+    service.log_operation(projectid, user, "save node", node.name, node.executor)
+    return inventory.get(projectid, node.name)
+
+
+@face.route("/node/{projectid}/{id}", methods=("DELETE",))
+def delete_node(request: FaceRequest, projectid: str, id: str):
+    user = _allow(request, projectid, "delete")
+    inventory.remove(projectid, id)
+    service.log_operation(projectid, user, "delete node", id)
+    return 1
+
+
+# ---- groups -------------------------------------------------------------------------------
+
+
+@face.route("/group/{projectid}", methods=("GET",))
+def list_groups(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    limit = _int(request, "page_size", 1000, 1, 1000)
+    page = service.list_groups(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
+
+
+@face.route("/group/{projectid}", methods=("POST",))
+def create_group(request: FaceRequest, projectid: str):
+    user = _allow(request, projectid, "write")
+    group = service.create_group(projectid, user, _parse(request, GroupIn))
+    return Data(group, id=group["id"])
+
+
+@face.route("/group/{projectid}/{id}", methods=("GET",))
+def get_group(request: FaceRequest, projectid: str, id: str):
+    _allow(request, projectid, "read")
+    return service.get_group(projectid, id)
+
+
+@face.route("/group/{projectid}/{id}", methods=("POST",))
+def update_group(request: FaceRequest, projectid: str, id: str):
+    user = _allow(request, projectid, "write")
+    return service.update_group(projectid, user, id, _parse(request, GroupIn))
+
+
+@face.route("/group/{projectid}/{id}", methods=("DELETE",))
+def delete_group(request: FaceRequest, projectid: str, id: str):
+    user = _allow(request, projectid, "delete")
+    service.delete_group(projectid, user, id)
+    return 1
+
+
+@face.route("/group/{projectid}/{id}/node", methods=("GET",))
+def group_nodes(request: FaceRequest, projectid: str, id: str):
+    _allow(request, projectid, "read")
+    return service.group_nodes(projectid, id)
+
+
+# ---- jobs ---------------------------------------------------------------------------------
+
+
+@face.route("/job/{projectid}", methods=("GET",))
+def list_jobs(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    limit = _int(request, "page_size", 1000, 1, 1000)
+    page = service.list_jobs(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
+
+
+@face.route("/job/{projectid}", methods=("POST",))
+def create_job(request: FaceRequest, projectid: str):
+    user = _allow(request, projectid, "write")
+    job = service.create_job(projectid, user, _parse(request, JobIn))
+    return Data(job, uuid=job["uuid"])
+
+
+@face.route("/job/{projectid}/{id}", methods=("GET",))
+def get_job(request: FaceRequest, projectid: str, id: str):
+    _allow(request, projectid, "read")
+    return service.get_job(projectid, id)
+
+
+@face.route("/job/{projectid}/{id}", methods=("POST",))
+def update_job(request: FaceRequest, projectid: str, id: str):
+    user = _allow(request, projectid, "write")
+    return service.update_job(projectid, user, id, _parse(request, JobIn))
+
+
+@face.route("/job/{projectid}/{id}", methods=("DELETE",))
+def delete_job(request: FaceRequest, projectid: str, id: str):
+    user = _allow(request, projectid, "delete")
+    service.delete_job(projectid, user, id)
+    return 1
+
+
+# ---- tasks --------------------------------------------------------------------------------
+
+TASK_FILTERS = ("name", "user", "status", "time_start", "time_end", "taskuuid")
+
+
+@face.route("/task/{projectid}", methods=("GET",))
+def list_tasks(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
+    limit = _int(request, "page_size", 20, 1, 100)
+    page = service.list_tasks(projectid, filters, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
+
+
+@face.route("/task/{projectid}/count", methods=("GET",))
+def count_tasks(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    return service.count_tasks(projectid)
+
+
+@face.route("/task/{projectid}/{uuid}", methods=("GET",))
+def get_task(request: FaceRequest, projectid: str, uuid: str):
+    _allow(request, projectid, "read")
+    return service.get_task(projectid, uuid)
+
+
+@face.route("/task/{projectid}/job/byname", methods=("POST",))
+def run_job(request: FaceRequest, projectid: str):
+    user = _allow(request, projectid, "write")
+    task, _ = service.start_task(projectid, user, _parse(request, RunIn))
+    return Data(service.render_task(task), uuid=task.uuid)
+
+
+@face.route("/task/{projectid}/{uuid}/{control}", methods=("PUT",))
+def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
+    user = _allow(request, projectid, "control")
+    child = service.control_task(projectid, user, uuid, control)
+    if child is not None:
+        return Data(child, uuid=child["uuid"])
+    return 1
+
+
+@face.route("/task/{projectid}/{uuid}", methods=("DELETE", "PUT"))
+def stop_task(request: FaceRequest, projectid: str, uuid: str):
+    user = _allow(request, projectid, "control")
+    return service.render_task(service.stop_task(projectid, user, uuid))
+
+
+@face.route("/task/{projectid}/analysis/last", methods=("GET",))
+def analysis_last(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    return service.analysis_last(projectid, _int(request, "count", 10, 1, 100))
+
+
+@face.route("/task/{projectid}/analysis/date", methods=("GET",))
+def analysis_date(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    return service.analysis_date(projectid)
+
+
+@face.route("/task/{projectid}/analysis/hour", methods=("GET",))
+def analysis_hour(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    return service.analysis_hour(projectid)
+
+
+@face.route("/task/{projectid}/analysis/runtime", methods=("GET",))
+def analysis_runtime(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    return service.analysis_runtime(projectid)
+
+
+# ---- subtasks -----------------------------------------------------------------------------
+
+
+@face.route("/subtask/{projectid}/{uuid}", methods=("GET",))
+def list_subtasks(request: FaceRequest, projectid: str, uuid: str):
+    _allow(request, projectid, "read")
+    return service.list_subtasks(projectid, uuid)
+
+
+@face.route("/subtask/{projectid}/{uuid}/confirm", methods=("PUT",))
+def confirm_subtask(request: FaceRequest, projectid: str, uuid: str):
+    user = _allow(request, projectid, "control")
+    service.confirm(projectid, user, uuid)
+    return 1
+
+
+@face.route("/subtask/{projectid}/{uuid}/next", methods=("PUT",))
+def next_subtask(request: FaceRequest, projectid: str, uuid: str):
+    user = _allow(request, projectid, "control")
+    service.resume(projectid, user, uuid)
+    return 1
+
+
+@face.route("/subtask/{projectid}/{uuid}/retry", methods=("PUT",))
+def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
+    user = _allow(request, projectid, "control")
+    body = _parse(request, RetryIn)
+    service.retry(projectid, user, uuid, body.only_failed)
+    return 1
+
+
+@face.route("/subtask/{projectid}/{uuid}/approve", methods=("PUT",))
+def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
+    user = _allow(request, projectid, "control")
+    body = _parse(request, ApproveIn)
+    service.approve(projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin)
+    return 1
+
+
+@face.route("/subtask/{projectid}/{uuid}/node", methods=("GET",))
+def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
+    _allow(request, projectid, "read")
+    limit = _int(request, "page_size", 500, 1, 1000)
+    page = service.node_results(projectid, uuid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
+
+
+@face.route("/subtask/{projectid}/{uuid}/node/{node}", methods=("GET",))
+def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: str):
+    _allow(request, projectid, "read")
+    step = _int(request, "step", 0, 0, 49)
+    offset = _int(request, "offset", 0, 0, 2**40)
+    limit = _int(request, "limit", 65536, 1, 1024 * 1024)
+    return service.node_output(projectid, uuid, node, step, offset, limit)
+
+
+# ---- logs ---------------------------------------------------------------------------------
+
+
+@face.route("/log/{projectid}", methods=("GET",))
+def operation_log(request: FaceRequest, projectid: str):
+    _allow(request, projectid, "read")
+    limit = _int(request, "page_size", 50, 1, 200)
+    page = service.list_oplog(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
+
+
+@face.route("/slave/{slave}/log/{uuid}", methods=("GET",))
+def slave_log(request: FaceRequest, slave: str, uuid: str):
+    if len(uuid) > 64:
+        raise BadRequest("check format fail uuid")
+    task, text = service.slave_log(uuid)
+    request.principal.require(FACE, task.project, "read")
+    return Response(
+        body=text, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+
+
+# ---- third-party interface ------------------------------------------------------------------
+
+
+def _third(body: dict[str, Any]) -> Response:
+    return json_response(body)
+
+
+@face.route("/third/option/groupname", methods=("POST",))
+def third_groupnames(request: FaceRequest):
+    body = _parse(request, ProjectIn)
+    _allow(request, body.project_id, "read")
+    names, cursor = [], None
+    while True:  # every group name, a page at a time
+        page = service.list_groups(body.project_id, 1000, cursor)
+        names += [g["name"] for g in page["data"]]
+        cursor = page["cursor"]
+        if not cursor:
+            return names
+
+
+@face.route("/third/interface/dry-run", methods=("POST",))
+def third_dry_run(request: FaceRequest):
+    body = _parse(request, ThirdIn)
+    _allow(request, body.project_id, "write")
+    service.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
+    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+
+
+@face.route("/third/interface/invoke", methods=("POST",))
+def third_invoke(request: FaceRequest):
+    body = _parse(request, ThirdIn)
+    user = _allow(request, body.project_id, "write")
+    run = RunIn(
+        jobname=body.params.jobname,
+        group=body.params.group,
+        variable=body.params.variable,
+        uuid=body.uuid,
+    )
+    task, created = service.start_task(body.project_id, user, run, calltype="api")
+    return _third({"stat": True, "uuid": task.uuid, "msg": "ok" if created else "exists"})
+
+
+@face.route("/third/interface/query", methods=("POST",))
+def third_query(request: FaceRequest):
+    body = _parse(request, UuidIn)
+    task = service.load_task(None, body.uuid)
+    request.principal.require(FACE, task.project, "read")
+    return _third(service.third_status(task))
+
+
+@face.route("/third/interface/stop", methods=("POST",))
+def third_stop(request: FaceRequest):
+    body = _parse(request, UuidIn)
+    task = service.load_task(None, body.uuid)
+    user = _allow(request, task.project, "control")
+    service.stop_task(task.project, user, body.uuid, norollback=True)
+    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})

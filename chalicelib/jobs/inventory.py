@@ -1,0 +1,138 @@
+"""The node inventory of a JOBX project (seed 002): which machines a group may name, and how
+each is reached (`local` on the worker host, or `ssm` with an instance id).
+
+Loaded through the workspace document section `jobx_nodes` (and the `/jobx/node` routes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..core import workspace
+from ..core.errors import BadRequest, NotFound
+from ..core.identity import service as identity
+from .batching import NODE_NAME
+from .models import NodeModel
+
+INSTANCE_ID = re.compile(r"^(i|mi)-[0-9a-f]{8,17}$")
+
+
+class NodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=128)
+    address: str = Field(default="", max_length=255)
+    labels: dict[str, str] = Field(default_factory=dict, max_length=50)
+    executor: Literal["local", "ssm"] = "local"
+    instance_id: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _check(self) -> NodeIn:
+        if not NODE_NAME.match(self.name):
+            raise ValueError(f"bad node name {self.name!r}")
+        if self.executor == "ssm" and not (
+            self.instance_id and INSTANCE_ID.match(self.instance_id)
+        ):
+            raise ValueError("an ssm node needs instance_id like i-0123456789abcdef0")
+        if self.executor == "local":
+            self.instance_id = None
+        return self
+
+
+class NodeItem(NodeIn):
+    """One line of the workspace section: a node of a project, or `absent: true` to remove."""
+
+    project: str = Field(min_length=1, max_length=64)
+    absent: bool = False
+
+
+def render(node: NodeModel) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "address": node.address or node.name,
+        "labels": node.labels or {},
+        "executor": node.executor,
+        "instance_id": node.instance_id,
+    }
+
+
+def get(project: str, name: str) -> dict[str, Any]:
+    if not NODE_NAME.match(name):
+        raise NotFound(f"node {name[:128]} not found")
+    try:
+        return render(NodeModel.get(project, name))
+    except NodeModel.DoesNotExist as exc:
+        raise NotFound(f"node {name} not found") from exc
+
+
+def all_nodes(project: str) -> list[NodeModel]:
+    """The project's inventory in stable (name) order: the universe of percent groups."""
+    return list(NodeModel.query(project))
+
+
+def page(project: str, limit: int, start: dict | None) -> tuple[list[NodeModel], dict | None]:
+    found = NodeModel.query(project, limit=limit, last_evaluated_key=start)
+    items = list(found)
+    return items, found.last_evaluated_key
+
+
+def upsert(project: str, item: NodeIn) -> bool:
+    """Create or replace a node; returns True when something changed."""
+    wanted = {
+        "address": item.address,
+        "labels": dict(item.labels),
+        "executor": item.executor,
+        "instance_id": item.instance_id,
+    }
+    try:
+        current = NodeModel.get(project, item.name)
+        if all(getattr(current, k) == v for k, v in wanted.items()):
+            return False
+    except NodeModel.DoesNotExist:
+        pass
+    NodeModel(project, item.name, **wanted).save()
+    return True
+
+
+def remove(project: str, name: str) -> None:
+    if not NODE_NAME.match(name):
+        raise NotFound(f"node {name[:128]} not found")
+    try:
+        NodeModel.get(project, name).delete()
+    except NodeModel.DoesNotExist as exc:
+        raise NotFound(f"node {name} not found") from exc
+
+
+def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
+    planned = {ns.id for ns in plan.get("namespaces") if ns.face == "jobx"}
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        if item.project not in planned and identity.get_namespace("jobx", item.project) is None:
+            raise BadRequest(f"jobx_nodes: project {item.project} is not a jobx namespace")
+        if (item.project, item.name) in seen:
+            raise BadRequest(f"jobx_nodes: {item.project}/{item.name} listed twice")
+        seen.add((item.project, item.name))
+
+
+@workspace.section("jobx_nodes", NodeItem, order=50, check=_check)
+def _apply(items: list[NodeItem], plan: workspace.Plan) -> dict[str, int]:
+    counts = workspace.tally()
+    for item in items:
+        if item.absent:
+            try:
+                NodeModel.get(item.project, item.name).delete()
+                counts["updated"] += 1
+            except NodeModel.DoesNotExist:
+                counts["unchanged"] += 1
+            continue
+        try:
+            NodeModel.get(item.project, item.name)
+            existed = True
+        except NodeModel.DoesNotExist:
+            existed = False
+        changed = upsert(item.project, NodeIn(**item.model_dump(exclude={"project", "absent"})))
+        counts["unchanged" if not changed else "updated" if existed else "created"] += 1
+    return counts

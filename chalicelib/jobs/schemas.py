@@ -1,0 +1,147 @@
+"""Request shapes of the JOBX face (seed 002), validated with pydantic before any write."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+TASK_UUID = r"^[A-Za-z0-9]{12}$"
+MAX_FAIL = re.compile(r"^([0-9]{1,6}|[0-9]{1,3}(\.[0-9]+)?%)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _variables(value: Any) -> dict[str, str]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must be an object of name -> value")
+    if len(value) > 100:
+        raise ValueError("at most 100 variables")
+    out: dict[str, str] = {}
+    for key, val in value.items():
+        if not isinstance(key, str) or not re.match(VAR_NAME, key):
+            raise ValueError(f"bad variable name {str(key)[:64]!r}")
+        if isinstance(val, bool) or not isinstance(val, str | int | float):
+            raise ValueError(f"variable {key} must be a string or number")
+        text = str(val)
+        if len(text) > 4096:
+            raise ValueError(f"variable {key} is longer than 4096 characters")
+        out[key] = text
+    return out
+
+
+class GroupIn(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    note: str = Field(default="", max_length=1024)
+    group_type: Literal["list", "percent"]
+    node: str = Field(default="", max_length=200_000)
+    percent: str = Field(default="", max_length=256)
+
+
+class StepIn(Strict):
+    """One step of a job: `cmd` (a script), `scp` (a file to nodes) or `approval` (a gate)."""
+
+    uuid: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{12}$")
+    name: str = Field(min_length=1, max_length=128)
+    kind: Literal["cmd", "scp", "approval"] = Field(alias="plugin_type", default="cmd")
+    timeout: int | None = Field(default=None, ge=1, le=7 * 86400)
+    pause: bool = False
+    action: Literal["deploy", "rollback", "always"] = "always"
+    batches: Literal["firsttime", "thelasttime", "notfirsttime", "notthelasttime", "always"] = (
+        "always"
+    )
+    # cmd
+    user: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    interpreter: Literal["bash", "sh", "python3"] = "bash"
+    script: str = Field(default="", max_length=65536)
+    # scp
+    content: str = Field(default="", max_length=65536)
+    dst: str = Field(default="", max_length=1024)
+    mode: str = Field(default="0644", pattern=r"^0?[0-7]{3}$")
+    # approval
+    approvers: list[str] = Field(default_factory=list, max_length=50)
+    note: str = Field(default="", max_length=1024)
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _by_kind(self) -> StepIn:
+        if self.kind == "cmd" and not self.script.strip():
+            raise ValueError("a cmd step needs a script")
+        if self.kind == "scp" and (
+            not re.match(r"^/[A-Za-z0-9._/@+-]+$", self.dst) or "/../" in self.dst + "/"
+        ):
+            raise ValueError("an scp step needs dst, an absolute path")
+        if self.timeout is None:
+            self.timeout = 86400 if self.kind == "approval" else 60
+        return self
+
+
+class JobIn(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    note: str = Field(default="", max_length=1024)
+    steps: list[StepIn] = Field(min_length=1, max_length=50)
+    variable: dict[str, str] = Field(default_factory=dict)
+
+    _check_variable = field_validator("variable", mode="before")(_variables)
+
+
+class RunIn(Strict):
+    """`POST /task/:projectid/job/byname`, plus the extensions max_fail and batch_mode."""
+
+    jobname: str = Field(min_length=1, max_length=128)
+    group: str = Field(min_length=1, max_length=128)
+    variable: dict[str, str] = Field(default_factory=dict)
+    uuid: str | None = Field(default=None, pattern=TASK_UUID)
+    max_fail: str | None = Field(default=None, max_length=16)
+    batch_mode: Literal["stop", "continue", "confirm"] = "stop"
+
+    _check_variable = field_validator("variable", mode="before")(_variables)
+
+    @field_validator("max_fail", mode="before")
+    @classmethod
+    def _max_fail(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip()
+        if not MAX_FAIL.match(text) or (text.endswith("%") and float(text[:-1]) > 100):
+            raise ValueError("a count (3) or a percentage (10%)")
+        return text
+
+
+class ThirdParams(Strict):
+    jobname: str = Field(min_length=1, max_length=128)
+    group: str = Field(min_length=1, max_length=128)
+    variable: dict[str, str] = Field(default_factory=dict)
+
+    _check_variable = field_validator("variable", mode="before")(_variables)
+
+
+class ThirdIn(Strict):
+    project_id: str = Field(min_length=1, max_length=64)
+    uuid: str = Field(pattern=TASK_UUID)
+    params: ThirdParams
+
+
+class UuidIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    uuid: str = Field(pattern=TASK_UUID)
+
+
+class ProjectIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    project_id: str = Field(min_length=1, max_length=64)
+
+
+class RetryIn(Strict):
+    only_failed: bool = False
+
+
+class ApproveIn(Strict):
+    opinion: Literal["agree", "refuse"] = "agree"

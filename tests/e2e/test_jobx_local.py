@@ -1,0 +1,57 @@
+"""A JOBX job run end to end through `chalice local`: workspace, group, job, run, poll."""
+
+import time
+
+from .conftest import ADMIN_TOKEN
+
+TOKEN = {"Authorization": "Bearer e2e-jobx-token-0123456789abcdef"}
+WORKSPACE = {
+    "users": [
+        {
+            "uuid": "E2Ejobx1",
+            "name": "Ops",
+            "email": "ops@example.com",
+            "token": TOKEN["Authorization"][7:],
+        }
+    ],
+    "namespaces": [{"face": "jobx", "id": "e2eproj", "members": {"E2Ejobx1": "member"}}],
+    "jobx_nodes": [
+        {"project": "e2eproj", "name": f"web{i}", "address": f"10.1.0.{i}"} for i in range(1, 6)
+    ],
+}
+
+
+def test_a_rolling_job_runs_to_success(server):
+    status, body = server.call(
+        "PUT", "/admin/v1/workspace", WORKSPACE, {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert status == 200, body
+    group = {"name": "web", "group_type": "percent", "percent": "1:2"}
+    status, body = server.call("POST", "/jobx/group/e2eproj", group, TOKEN)
+    assert status == 200 and body["stat"], body
+    status, body = server.call("GET", f"/jobx/group/e2eproj/{body['id']}/node", None, TOKEN)
+    assert body["data"] == [["web1"], ["web2", "web3"], ["web4", "web5"]]
+    job = {
+        "name": "hello",
+        "steps": [{"name": "say", "plugin_type": "cmd", "script": 'echo "hi $node of $ip"'}],
+    }
+    assert server.call("POST", "/jobx/job/e2eproj", job, TOKEN)[0] == 200
+    status, body = server.call(
+        "POST", "/jobx/task/e2eproj/job/byname", {"jobname": "hello", "group": "web"}, TOKEN
+    )
+    assert status == 200, body
+    uuid = body["uuid"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        task = server.call("GET", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)[1]["data"]
+        if task["status"] not in ("init", "running"):
+            break
+        time.sleep(0.2)
+    assert task["status"] == "success", task
+    subtasks = server.call("GET", f"/jobx/subtask/e2eproj/{uuid}", None, TOKEN)[1]["data"]
+    assert [s["status"] for s in subtasks] == ["success"] * 3
+    results = server.call("GET", f"/jobx/subtask/e2eproj/{uuid}-2/node", None, TOKEN)[1]["data"]
+    assert sorted(r["tail"] for r in results) == [
+        "hi web4 of web4,web5\n",
+        "hi web5 of web4,web5\n",
+    ]

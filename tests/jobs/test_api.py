@@ -1,0 +1,375 @@
+"""The JOBX surface: groups, jobs, inventory, task list/count/analysis, logs, third party."""
+
+import time
+
+from chalicelib.core.metering import count_calls
+from chalicelib.jobs import engine
+
+from .conftest import MEMBER, OUTSIDER, PROJECT, VIEWER, drain, workspace
+
+
+def test_group_crud_validation_and_batches(jobx):
+    group = jobx.group(name="pct", group_type="percent", percent="1:2")
+    assert jobx.ok("GET", f"/group/{PROJECT}/{group['id']}/node")["data"] == [
+        ["n01"],
+        ["n02", "n03"],
+        ["n04", "n05"],
+    ]
+    for bad in ("%10", "0", "1:2:%10:5%"):
+        status, body = jobx.call(
+            "POST", f"/group/{PROJECT}", {"name": "x", "group_type": "percent", "percent": bad}
+        )
+        assert (
+            status == 400
+            and body == {"stat": False, "info": body["info"]}
+            and "check format fail percent" in body["info"]
+        )
+    status, body = jobx.call(
+        "POST", f"/group/{PROJECT}", {"name": "pct", "group_type": "list", "node": "a"}
+    )
+    assert status == 409
+    status, body = jobx.call("POST", f"/group/{PROJECT}", {"name": "y", "group_type": "tree"})
+    assert status == 400 and body["info"].startswith("check format fail group_type")
+    assert (
+        jobx.call(
+            "POST", f"/group/{PROJECT}", {"name": "z" * 200, "group_type": "list", "node": "a"}
+        )[0]
+        == 400
+    )
+    updated = jobx.ok(
+        "POST",
+        f"/group/{PROJECT}/{group['id']}",
+        {"name": "renamed", "group_type": "list", "node": "n01;n02"},
+    )["data"]
+    assert (updated["name"], updated["node"], updated["percent"]) == ("renamed", "n01;n02", "")
+    assert [g["name"] for g in jobx.ok("GET", f"/group/{PROJECT}")["data"]] == ["renamed"]
+    jobx.group(name="pct", node="n01")  # the old name is free again
+    first = jobx.ok("GET", f"/group/{PROJECT}?page_size=1")
+    second = jobx.ok("GET", f"/group/{PROJECT}?page_size=1&cursor={first['cursor']}")
+    assert sorted(g["name"] for g in first["data"] + second["data"]) == ["pct", "renamed"]
+    assert jobx.call("DELETE", f"/group/{PROJECT}/{group['id']}")[0] == 403  # members lack delete
+    assert jobx.call("GET", f"/group/{PROJECT}/nope")[0] == 404
+    assert jobx.call("GET", f"/group/{PROJECT}", headers=OUTSIDER)[0] == 403
+    assert (
+        jobx.call(
+            "POST", f"/group/{PROJECT}", {"name": "v", "group_type": "list", "node": "a"}, VIEWER
+        )[0]
+        == 403
+    )
+
+
+def test_group_delete_by_admin_and_job_crud(jobx, admin):
+    group = jobx.group()
+    jobx.ok("DELETE", f"/group/{PROJECT}/{group['id']}", headers=admin)
+    assert jobx.call("GET", f"/group/{PROJECT}/{group['id']}")[0] == 404
+    job = jobx.job(variable={"v": 1})
+    assert job["variable"] == {"v": "1"} and len(job["steps"][0]["uuid"]) == 12
+    assert job["steps"][0]["timeout"] == 60 and job["steps"][0]["kind"] == "cmd"
+    steps = [{"name": "gate", "plugin_type": "approval"}]
+    again = jobx.ok("POST", f"/job/{PROJECT}/{job['uuid']}", {"name": "j2", "steps": steps})["data"]
+    assert again["steps"][0]["timeout"] == 86400
+    assert [j["name"] for j in jobx.ok("GET", f"/job/{PROJECT}")["data"]] == ["j2"]
+    for bad in (
+        {"name": "b", "steps": []},
+        {"name": "b", "steps": [{"name": "s", "plugin_type": "cmd"}]},
+        {
+            "name": "b",
+            "steps": [{"name": "s", "plugin_type": "scp", "content": "x", "dst": "rel/path"}],
+        },
+        {
+            "name": "b",
+            "steps": [{"name": "s", "plugin_type": "cmd", "script": "x", "user": "root;id"}],
+        },
+        {"name": "b", "steps": [{"name": "s", "script": "x"}], "variable": {"bad name": "1"}},
+    ):
+        status, body = jobx.call("POST", f"/job/{PROJECT}", bad)
+        assert (
+            status == 400 and body["stat"] is False and body["info"].startswith("check format fail")
+        ), body
+    jobx.ok("DELETE", f"/job/{PROJECT}/{job['uuid']}", headers=admin)
+    assert jobx.ok("GET", f"/job/{PROJECT}")["data"] == []
+
+
+def test_inventory_by_workspace_and_routes(jobx, apply_workspace, admin):
+    nodes = jobx.ok("GET", f"/node/{PROJECT}")["data"]
+    assert [n["name"] for n in nodes] == ["n01", "n02", "n03", "n04", "n05"]
+    bad = {"jobx_nodes": [{"project": PROJECT, "name": "x", "executor": "ssm"}]}
+    status, _ = jobx.api.call("PUT", "/admin/v1/workspace", bad, admin)
+    assert status == 400
+    status, _ = jobx.api.call(
+        "PUT", "/admin/v1/workspace", {"jobx_nodes": [{"project": "nope", "name": "x"}]}, admin
+    )
+    assert status == 400
+    assert apply_workspace(workspace())["jobx_nodes"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 5,
+    }
+    node = jobx.ok("POST", f"/node/{PROJECT}", {"name": "n06", "labels": {"role": "db"}})["data"]
+    assert node == {
+        "name": "n06",
+        "address": "n06",
+        "labels": {"role": "db"},
+        "executor": "local",
+        "instance_id": None,
+    }
+    page = jobx.ok("GET", f"/node/{PROJECT}?page_size=4")
+    rest = jobx.ok("GET", f"/node/{PROJECT}?page_size=4&cursor={page['cursor']}")
+    assert [n["name"] for n in page["data"] + rest["data"]] == [f"n0{i}" for i in range(1, 7)]
+    jobx.ok("DELETE", f"/node/{PROJECT}/n06", headers=admin)
+    assert jobx.call("DELETE", f"/node/{PROJECT}/n06", headers=admin)[0] == 404
+
+
+def test_run_refuses_unknown_job_group_and_nodes(jobx):
+    jobx.job()
+    jobx.group(name="ghost", node="n01,zz9")
+    assert (
+        jobx.call("POST", f"/task/{PROJECT}/job/byname", {"jobname": "nope", "group": "ghost"})[0]
+        == 404
+    )
+    assert (
+        jobx.call("POST", f"/task/{PROJECT}/job/byname", {"jobname": "j1", "group": "nope"})[0]
+        == 404
+    )
+    status, body = jobx.call(
+        "POST", f"/task/{PROJECT}/job/byname", {"jobname": "j1", "group": "ghost"}
+    )
+    assert status == 400 and "zz9" in body["info"]
+    status, body = jobx.call(
+        "POST", f"/task/{PROJECT}/job/byname", {"jobname": "j1", "group": "ghost", "max_fail": "x"}
+    )
+    assert status == 400 and body["info"].startswith("check format fail max_fail")
+    assert jobx.ok("GET", f"/task/{PROJECT}")["data"] == []
+
+
+def test_task_uuid_given_is_used_once(jobx):
+    jobx.group()
+    jobx.job()
+    uuid = jobx.run(uuid="abcdefABCDEF")
+    assert uuid == "abcdefABCDEF"
+    assert jobx.run(uuid="abcdefABCDEF") == uuid
+    assert len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 1
+
+
+def test_task_list_filters_paging_count_and_analysis(jobx):
+    jobx.group()
+    jobx.job(name="deploy-web")
+    jobx.job(name="backup", steps=[{"name": "x", "plugin_type": "cmd", "script": "false"}])
+    made = [jobx.run(jobname="deploy-web") for _ in range(3)] + [jobx.run(jobname="backup")]
+    drain()
+    listed = jobx.ok("GET", f"/task/{PROJECT}?page_size=3")
+    assert [t["uuid"] for t in listed["data"]] == made[::-1][:3]
+    more = jobx.ok("GET", f"/task/{PROJECT}?page_size=3&cursor={listed['cursor']}")
+    assert [t["uuid"] for t in more["data"]] == [made[0]]
+    assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?name=web")["data"]] == made[:3][
+        ::-1
+    ]
+    assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?status=running")["data"]] == [
+        made[3]
+    ]
+    assert len(jobx.ok("GET", f"/task/{PROJECT}?user=Member01")["data"]) == 4
+    assert jobx.ok("GET", f"/task/{PROJECT}?user=someone")["data"] == []
+    assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?taskuuid={made[1]}")["data"]] == [
+        made[1]
+    ]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert len(jobx.ok("GET", f"/task/{PROJECT}?time_start={today}&time_end={today}")["data"]) == 4
+    assert jobx.ok("GET", f"/task/{PROJECT}?time_end=2001-01-01")["data"] == []
+    assert jobx.call("GET", f"/task/{PROJECT}?time_start=yesterday")[0] == 400
+    assert jobx.call("GET", f"/task/{PROJECT}?cursor=%%%")[0] == 400
+    # count: this month's tasks by status (success/running/fail always present)
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"] == {
+        "success": 3,
+        "running": 1,
+        "fail": 0,
+    }
+    jobx.ok("DELETE", f"/task/{PROJECT}/{made[3]}")
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"] == {
+        "success": 3,
+        "running": 0,
+        "fail": 1,
+    }
+    last = jobx.ok("GET", f"/task/{PROJECT}/analysis/last?count=2")["data"]
+    assert [(x["name"], x["status"], x["user"]) for x in last] == [
+        ("backup", "fail", "Member01"),
+        ("deploy-web", "success", "Member01"),
+    ]
+    dates = jobx.ok("GET", f"/task/{PROJECT}/analysis/date")["data"]
+    assert len(dates) == 30 and dates[-1] == [today, 4, 3] and dates[0][1:] == [0, 0]
+    hours = jobx.ok("GET", f"/task/{PROJECT}/analysis/hour")["data"]
+    assert len(hours) == 24 and sum(n for _, n in hours) == 4
+    assert hours[int(time.strftime("%H", time.gmtime()))][1] in (
+        4,
+        0,
+    )  # the hour may just have turned
+    runtime = jobx.ok("GET", f"/task/{PROJECT}/analysis/runtime")["data"]
+    assert runtime == {
+        "0-1": "100.00",
+        "1-3": "0.00",
+        "3-5": "0.00",
+        "5-10": "0.00",
+        "10-30": "0.00",
+        "30+": "0.00",
+    }
+
+
+def test_analysis_reads_counters_not_tasks(jobx):
+    jobx.group()
+    jobx.job()
+    for _ in range(2):
+        jobx.run()
+    with count_calls() as few:
+        jobx.ok("GET", f"/task/{PROJECT}/analysis/date")
+    for _ in range(6):
+        jobx.run()
+    with count_calls() as many:
+        jobx.ok("GET", f"/task/{PROJECT}/analysis/date")
+    assert few["dynamodb"] == many["dynamodb"]
+
+
+def test_operation_log_newest_first_and_paged(jobx, admin):
+    group = jobx.group()
+    jobx.job()
+    uuid = jobx.run()
+    jobx.ok("DELETE", f"/task/{PROJECT}/{uuid}")
+    jobx.ok("DELETE", f"/group/{PROJECT}/{group['id']}", headers=admin)
+    page = jobx.ok("GET", f"/log/{PROJECT}?page_size=3")
+    rest = jobx.ok("GET", f"/log/{PROJECT}?page_size=3&cursor={page['cursor']}")
+    actions = [(x["action"], x["user"]) for x in page["data"] + rest["data"]]
+    assert actions == [
+        ("delete group", "admin000"),
+        ("stop task", "Member01"),
+        ("start task", "Member01"),
+        ("create job", "Member01"),
+        ("create group", "Member01"),
+    ]
+
+
+def test_slave_log_of_a_task_and_of_one_step(jobx, api):
+    jobx.group(node="n01;n02")
+    job = jobx.job(
+        steps=[{"name": "say", "plugin_type": "cmd", "script": 'echo "hello from $node"'}]
+    )
+    uuid = jobx.run()
+    drain()
+    step = job["steps"][0]
+    response = api.client.http.get(f"/jobx/slave/any/log/{uuid}", headers=MEMBER)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+    text = response.body.decode()
+    assert "batch 2/2 [n02] success" in text and "n01: success exit 0" in text
+    response = api.client.http.get(f"/jobx/slave/any/log/{uuid}{step['uuid']}cmd", headers=MEMBER)
+    assert (
+        "hello from n01\n" in response.body.decode()
+        and "hello from n02\n" in response.body.decode()
+    )
+    assert api.client.http.get(f"/jobx/slave/any/log/{uuid}", headers=OUTSIDER).status_code == 403
+    assert (
+        api.client.http.get("/jobx/slave/any/log/AAAAAAAAAAAA", headers=MEMBER).status_code == 404
+    )
+
+
+def test_third_party_flow(jobx):
+    jobx.group(name="web", node="n01;n02")
+    jobx.job(
+        name="deploy", steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n02 ]'}]
+    )
+    body = {
+        "project_id": PROJECT,
+        "uuid": "third0000001",
+        "params": {"jobname": "deploy", "group": "web", "variable": {"a": "1"}},
+    }
+    status, data = jobx.api.call(
+        "POST", "/jobx/third/option/groupname", {"project_id": PROJECT}, MEMBER
+    )
+    assert data == {"stat": True, "data": ["web"]}
+    status, data = jobx.api.call("POST", "/jobx/third/interface/dry-run", body, MEMBER)
+    assert (status, data) == (200, {"stat": True, "uuid": "third0000001", "msg": "ok"})
+    for params in ({"jobname": "nope", "group": "web"}, {"jobname": "deploy", "group": "nope"}):
+        status, data = jobx.api.call(
+            "POST", "/jobx/third/interface/dry-run", {**body, "params": params}, MEMBER
+        )
+        assert status == 404 and data["stat"] is False
+    assert (
+        jobx.api.call("POST", "/jobx/third/interface/dry-run", {**body, "uuid": "short"}, MEMBER)[0]
+        == 400
+    )
+    assert jobx.ok("GET", f"/task/{PROJECT}")["data"] == []  # dry-run wrote nothing
+    status, data = jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
+    assert data == {"stat": True, "uuid": "third0000001", "msg": "ok"}
+    status, data = jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
+    assert data["msg"] == "exists" and len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 1
+    drain()
+    status, data = jobx.api.call(
+        "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
+    )
+    assert (data["status"], data["type"], data["progress"]) == ("running", "deployonly", [2, 2])
+    assert data["msg"] == "batch 2 failed and waits for confirm"
+    status, data = jobx.api.call(
+        "POST", "/jobx/third/interface/stop", {"uuid": "third0000001"}, MEMBER
+    )
+    assert data == {"stat": True, "uuid": "third0000001", "msg": "ok"}
+    status, data = jobx.api.call(
+        "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
+    )
+    assert (data["status"], data["msg"]) == ("fail", "stopped by Member01")
+    assert (
+        jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, OUTSIDER)[0]
+        == 403
+    )
+
+
+def test_third_stop_records_no_rollback(jobx):
+    jobx.group(name="web", node="n01")
+    jobx.job(name="deploy", steps=[{"name": "x", "plugin_type": "cmd", "script": "sleep 0"}])
+    params = {"jobname": "deploy", "group": "web", "variable": {"_rollbackVersion_": "v0"}}
+    body = {"project_id": PROJECT, "uuid": "third0000002", "params": params}
+    jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
+    jobx.api.call("POST", "/jobx/third/interface/stop", {"uuid": "third0000002"}, MEMBER)
+    data = jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000002"}, MEMBER)[1]
+    assert (data["type"], data["rollback"], data["status"]) == ("deploy", "norollback", "fail")
+    drain()
+    assert engine.load("third0000002").status == "fail"
+
+
+def test_bad_bodies_get_the_face_envelope(jobx):
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw="{not json")
+    assert status == 400 and body["stat"] is False
+    status, body = jobx.api.call(
+        "POST",
+        f"/jobx/task/{PROJECT}/job/byname",
+        {"jobname": "j", "group": "g", "variable": "x"},
+        MEMBER,
+    )
+    assert status == 400 and body["info"].startswith("check format fail variable")
+
+
+def test_odd_path_values_are_404_not_500(jobx, admin):
+    long = "x" * 3000
+    for path in (
+        f"/group/{PROJECT}/{long}",
+        f"/job/{PROJECT}/{long}",
+        f"/task/{PROJECT}/{long}",
+        f"/subtask/{PROJECT}/{long}",
+        f"/subtask/{PROJECT}/{long}-1/node",
+        f"/subtask/{PROJECT}/abcdefABCDEF-99999999999/node",
+        f"/subtask/{PROJECT}/abcdefABCDEF-1/node/{long}",
+    ):
+        status, body = jobx.call("GET", path, headers=admin)
+        assert status == 404 and body["stat"] is False, (path[:60], status, body)
+    assert jobx.call("DELETE", f"/node/{PROJECT}/{long}", headers=admin)[0] == 404
+    assert jobx.call("GET", f"/task/{long}", headers=admin)[0] == 400
+
+
+def test_jobs_too_large_for_one_item_are_refused(jobx):
+    steps = [{"name": f"s{i}", "plugin_type": "cmd", "script": "#" * 60000} for i in range(6)]
+    status, body = jobx.call("POST", f"/job/{PROJECT}", {"name": "big", "steps": steps})
+    assert status == 400 and "larger than" in body["info"]
+
+
+def test_variables_too_large_are_refused(jobx):
+    jobx.group()
+    jobx.job()
+    variable = {f"v{i}": "x" * 4000 for i in range(20)}
+    body = {"jobname": "j1", "group": "g1", "variable": variable}
+    status, data = jobx.call("POST", f"/task/{PROJECT}/job/byname", body)
+    assert status == 400 and data["info"].startswith("check format fail variable")
