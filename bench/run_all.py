@@ -1,0 +1,20 @@
+"""Run every bench script in turn: `make bench`. Each prints its own figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = ("bench.ones_calls", "bench.dtask_calls", "bench.jobx_rolling")
+
+
+def main() -> int:
+    failed = 0
+    for name in BENCHES:
+        print(f"\n=== {name}", flush=True)
+        failed |= subprocess.call([sys.executable, "-m", name])
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
