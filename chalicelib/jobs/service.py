@@ -218,48 +218,60 @@ def _exists_or_conflict(claim_key: str, what: str, name: str) -> None:
     raise Conflict(f"{what} {name} already exists")
 
 
+def _update_named(
+    record, record_id: str, claim, name: str, actions: list, project: str, user: str, what: str
+) -> None:
+    """Update a group or job under its version, moving its unique-name claim on a rename."""
+    model, old_name, version = type(record), record.name, record.version
+    if name != old_name:
+        _exists_or_conflict(claim(project, name), what, name)
+    actions = [
+        *actions,
+        model.name.set(name),
+        model.edit_user.set(user),
+        model.edit_time.set(now_ms()),
+        model.version.set(version + 1),
+    ]
+
+    def write(tx):
+        tx.update(record, actions=actions, condition=model.version == version)
+        if name != old_name:
+            tx.delete(NameModel(claim(project, old_name)))
+            tx.save(
+                NameModel(claim(project, name), target=record_id),
+                condition=NameModel.key.does_not_exist(),
+            )
+        tx.save(oplog_item(project, user, f"update {what}", name, record_id))
+
+    _commit(write)
+
+
+def _delete_named(record, claim, project: str, user: str, what: str, record_id: str) -> None:
+    model = type(record)
+
+    def write(tx):
+        tx.delete(record, condition=model.version == record.version)
+        tx.delete(NameModel(claim(project, record.name)))
+        tx.save(oplog_item(project, user, f"delete {what}", record.name, record_id))
+
+    _commit(write)
+
+
 def update_group(project: str, user: str, group_id: str, data: GroupIn) -> dict[str, Any]:
     data = _clean_group(data)
-    group = _group(project, group_id)
-    old_name, version = group.name, group.version
-    if data.name != old_name:
-        _exists_or_conflict(_group_claim(project, data.name), "group", data.name)
     actions = [
-        GroupModel.name.set(data.name),
         GroupModel.note.set(data.note),
         GroupModel.group_type.set(data.group_type),
         GroupModel.node.set(data.node),
         GroupModel.percent.set(data.percent),
-        GroupModel.edit_user.set(user),
-        GroupModel.edit_time.set(now_ms()),
-        GroupModel.version.set(version + 1),
     ]
-
-    def write(tx):
-        tx.update(
-            GroupModel(project, group_id), actions=actions, condition=GroupModel.version == version
-        )
-        if data.name != old_name:
-            tx.delete(NameModel(_group_claim(project, old_name)))
-            tx.save(
-                NameModel(_group_claim(project, data.name), target=group_id),
-                condition=NameModel.key.does_not_exist(),
-            )
-        tx.save(oplog_item(project, user, "update group", data.name, group_id))
-
-    _commit(write)
+    group = _group(project, group_id)
+    _update_named(group, group_id, _group_claim, data.name, actions, project, user, "group")
     return get_group(project, group_id)
 
 
 def delete_group(project: str, user: str, group_id: str) -> None:
-    group = _group(project, group_id)
-
-    def write(tx):
-        tx.delete(GroupModel(project, group_id), condition=GroupModel.version == group.version)
-        tx.delete(NameModel(_group_claim(project, group.name)))
-        tx.save(oplog_item(project, user, "delete group", group.name, group_id))
-
-    _commit(write)
+    _delete_named(_group(project, group_id), _group_claim, project, user, "group", group_id)
 
 
 def group_batches(project: str, group: GroupModel) -> list[list[str]]:
@@ -368,45 +380,18 @@ def create_job(project: str, user: str, data: JobIn) -> dict[str, Any]:
 
 
 def update_job(project: str, user: str, job_uuid: str, data: JobIn) -> dict[str, Any]:
-    job = _job(project, job_uuid)
-    old_name, version = job.name, job.version
-    if data.name != old_name:
-        _exists_or_conflict(_job_claim(project, data.name), "job", data.name)
     actions = [
-        JobModel.name.set(data.name),
         JobModel.note.set(data.note),
         JobModel.steps.set(_steps(data)),
         JobModel.variable.set(dict(data.variable)),
-        JobModel.edit_user.set(user),
-        JobModel.edit_time.set(now_ms()),
-        JobModel.version.set(version + 1),
     ]
-
-    def write(tx):
-        tx.update(
-            JobModel(project, job_uuid), actions=actions, condition=JobModel.version == version
-        )
-        if data.name != old_name:
-            tx.delete(NameModel(_job_claim(project, old_name)))
-            tx.save(
-                NameModel(_job_claim(project, data.name), target=job_uuid),
-                condition=NameModel.key.does_not_exist(),
-            )
-        tx.save(oplog_item(project, user, "update job", data.name, job_uuid))
-
-    _commit(write)
+    job = _job(project, job_uuid)
+    _update_named(job, job_uuid, _job_claim, data.name, actions, project, user, "job")
     return get_job(project, job_uuid)
 
 
 def delete_job(project: str, user: str, job_uuid: str) -> None:
-    job = _job(project, job_uuid)
-
-    def write(tx):
-        tx.delete(JobModel(project, job_uuid), condition=JobModel.version == job.version)
-        tx.delete(NameModel(_job_claim(project, job.name)))
-        tx.save(oplog_item(project, user, "delete job", job.name, job_uuid))
-
-    _commit(write)
+    _delete_named(_job(project, job_uuid), _job_claim, project, user, "job", job_uuid)
 
 
 # ---- tasks: starting -------------------------------------------------------------------------
