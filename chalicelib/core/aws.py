@@ -37,7 +37,7 @@ def client(service: str) -> Any:
 
             cfg = settings()
             found = boto3.session.Session(botocore_session=botocore_session()).client(
-                service, region_name=cfg.region, endpoint_url=cfg.endpoint_url
+                service, region_name=cfg.region, endpoint_url=cfg.endpoint_for(service)
             )
             _clients[service] = found
         return found

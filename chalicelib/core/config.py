@@ -29,6 +29,11 @@ class Settings:
     admin_token: str | None
     secret_key: str | None
 
+    def endpoint_for(self, service: str) -> str | None:
+        """`TASKHUB_ENDPOINT_URL_<SERVICE>` wins over `TASKHUB_ENDPOINT_URL`, so one service can
+        go elsewhere, e.g. DynamoDB Local for tables that outlive the embedded backend."""
+        return os.environ.get(f"TASKHUB_ENDPOINT_URL_{service.upper()}") or self.endpoint_url
+
     def resource_name(self, name: str) -> str:
         """Every table, queue and bucket is `taskhub-<stage>-<name>`."""
         return f"taskhub-{self.stage}-{name}"

@@ -48,7 +48,7 @@ def table(model: type) -> type:
 
 def _bind(model: type) -> None:
     cfg = settings()
-    model.Meta.host = cfg.endpoint_url
+    model.Meta.host = cfg.endpoint_for("dynamodb")
     model.Meta.region = cfg.region
     model._connection = None
     for index in getattr(model, "_indexes", {}).values():

@@ -21,7 +21,7 @@ FINAL = ("success", "fail", "refuse")
 
 def connection() -> Connection:
     cfg = settings()
-    return Connection(region=cfg.region, host=cfg.endpoint_url)
+    return Connection(region=cfg.region, host=cfg.endpoint_for("dynamodb"))
 
 
 def transaction() -> TransactWrite:
