@@ -40,19 +40,57 @@ class QueueSpec:
 
 def table(model: type) -> type:
     """Class decorator: register a PynamoDB model and bind it to this stage's table."""
-    model.Meta.table_name = settings().resource_name(model.Meta.short_name)
     _bind(model)
     TABLES.append(model)
     return model
 
 
 def _bind(model: type) -> None:
+    """Point a model at this stage's table; keep its open connection when nothing changed."""
     cfg = settings()
-    model.Meta.host = cfg.endpoint_for("dynamodb")
-    model.Meta.region = cfg.region
+    target = (
+        cfg.resource_name(model.Meta.short_name),
+        cfg.endpoint_for("dynamodb"),
+        cfg.region,
+    )
+    meta = model.Meta
+    if (getattr(meta, "table_name", None), getattr(meta, "host", None), meta.region) == target:
+        return
+    meta.table_name, meta.host, meta.region = target
     model._connection = None
     for index in getattr(model, "_indexes", {}).values():
         index._connection = None
+
+
+def _hash_first(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
+    """DynamoDB and CloudFormation want HASH before RANGE; PynamoDB's order is arbitrary."""
+    return sorted(key_schema, key=lambda k: k["KeyType"] != "HASH")
+
+
+def table_spec(model: type) -> dict[str, Any]:
+    """CreateTable arguments (also CloudFormation's table properties) from a model."""
+    schema = model._get_schema()
+    spec: dict[str, Any] = {
+        "TableName": model.Meta.table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": schema["attribute_definitions"],
+        "KeySchema": _hash_first(schema["key_schema"]),
+    }
+    for key, prop in (
+        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
+        ("local_secondary_indexes", "LocalSecondaryIndexes"),
+    ):
+        indexes = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": _hash_first(index["key_schema"]),
+                "Projection": index["projection"],
+            }
+            for index in schema.get(key, [])
+        ]
+        if indexes:
+            spec[prop] = indexes
+    return spec
 
 
 def queue(name: str, *, visibility_timeout: int = 60, max_receive_count: int = 5) -> QueueSpec:
@@ -64,7 +102,6 @@ def queue(name: str, *, visibility_timeout: int = 60, max_receive_count: int = 5
 def rebind() -> None:
     """Re-read settings into every model (after the stage or endpoint changed)."""
     for model in TABLES:
-        model.Meta.table_name = settings().resource_name(model.Meta.short_name)
         _bind(model)
     _queue_urls.clear()
     aws.reset()
@@ -88,9 +125,16 @@ def send(name: str, body: dict[str, Any], *, delay_seconds: int = 0) -> None:
 
 def create_all() -> None:
     """Create every declared table, queue (with its DLQ) and the bucket; idempotent."""
+    dynamodb = aws.client("dynamodb")
+    existing: set[str] = set()
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
     for model in TABLES:
-        if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        if model.Meta.table_name not in existing:
+            dynamodb.create_table(**table_spec(model))
+            dynamodb.get_waiter("table_exists").wait(
+                TableName=model.Meta.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
     sqs = aws.client("sqs")
     for spec in QUEUES.values():
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]

@@ -15,34 +15,13 @@ import sys
 from typing import Any
 
 
-def _hash_first(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
-    """CloudFormation wants HASH before RANGE; PynamoDB's order is arbitrary."""
-    return sorted(key_schema, key=lambda k: k["KeyType"] != "HASH")
-
-
 def _table(model: type) -> dict[str, Any]:
-    schema = model._get_schema()
-    props: dict[str, Any] = {
-        "TableName": model.Meta.table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": schema["attribute_definitions"],
-        "KeySchema": _hash_first(schema["key_schema"]),
+    from .resources import table_spec
+
+    props = {
+        **table_spec(model),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
-    for key, prop in (
-        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
-        ("local_secondary_indexes", "LocalSecondaryIndexes"),
-    ):
-        indexes = [
-            {
-                "IndexName": index["index_name"],
-                "KeySchema": _hash_first(index["key_schema"]),
-                "Projection": index["projection"],
-            }
-            for index in schema.get(key, [])
-        ]
-        if indexes:
-            props[prop] = indexes
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
