@@ -960,6 +960,14 @@ def _decode(cursor: str) -> dict:
     return data
 
 
+def _cursor_number(data: dict, key: str) -> int:
+    """A positive integer of a cursor (a task number or a stamp), never a bool or a float."""
+    value = data.get(key)
+    if type(value) is not int or not 0 < value < 2**63:
+        raise invalid("cursor is not valid")
+    return value
+
+
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
     """Newest first, from the GSI of the most selective filter; the rest filter that Query."""
     team = Team(principal, team_uuid)
@@ -993,12 +1001,13 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
     start = None
     if query.cursor:
         data = _decode(query.cursor)
-        if not isinstance(data.get("n"), int) or not isinstance(data.get("u"), str):
+        number = _cursor_number(data, "n")
+        if not isinstance(data.get("u"), str) or not UUID_RE.match(data["u"]):
             raise invalid("cursor is not valid")
         start = {
             "uuid": {"S": data["u"]},
             key_attr: {"S": hash_value},
-            "number": {"N": str(data["n"])},
+            "number": {"N": str(number)},
         }
     index = getattr(TaskModel, index_name)
     results = index.query(
@@ -1033,10 +1042,8 @@ def activities(
     _visible(team, task_uuid)
     start = None
     if query.cursor:
-        data = _decode(query.cursor)
-        if not isinstance(data.get("s"), int):
-            raise invalid("cursor is not valid")
-        start = {"task_uuid": {"S": task_uuid}, "stamp": {"N": str(data["s"])}}
+        stamp = _cursor_number(_decode(query.cursor), "s")
+        start = {"task_uuid": {"S": task_uuid}, "stamp": {"N": str(stamp)}}
     out, more = [], False
     for item in ActivityModel.query(
         task_uuid, last_evaluated_key=start, page_size=query.limit + 1, consistent_read=True
