@@ -714,14 +714,18 @@ def transit(principal: Principal, team_uuid: str, task_uuid: str, transition_uui
 
 def relate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Relate) -> None:
     """Link the task with others, both ends in one transaction; linking twice changes nothing."""
-    team = Team(principal, team_uuid)
+    _relate(Team(principal, team_uuid), task_uuid, request, "update_tasks")
+
+
+def _relate(team: Team, task_uuid: str, request: v.Relate, permission: str) -> None:
+    """`permission` is what the caller needs on the task (a copy only needs view_tasks)."""
     others = list(dict.fromkeys(request.task_uuids))
     if task_uuid in others:
         raise invalid("a task cannot be related to itself", SELF_RELATED)
 
     def step(attempt: int) -> bool:
         task = _visible(team, task_uuid, NOT_FOUND_TO_MODIFY)
-        team.require(task.project_uuid, "update_tasks")
+        team.require(task.project_uuid, permission)
         existing = (
             {link.other_uuid for link in links_of(task.uuid)} if task.related_total else set()
         )
@@ -1074,7 +1078,7 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     source = _visible(team, task_uuid)
     if request.project_uuid not in cat.projects:
         raise invalid(f"project {request.project_uuid} not found")
-    team.require(request.project_uuid, "create_tasks")
+    team.require(request.project_uuid, "view_tasks")  # seed 001: 目标 issueType 下 view_tasks
     if request.issue_type_uuid not in cat.issue_types:
         raise invalid(f"issue type {request.issue_type_uuid} not found")
     if request.status_uuid not in cat.statuses:
@@ -1094,11 +1098,11 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
         budget = [MAX_COPY_SUBTASKS]
         _copy_children(team, source, copy, keep, budget)
     if "relatedTask" in keep and source.related_total:
-        _copy_relations(principal, team, source, copy)
+        _copy_relations(team, source, copy)
     return {"task": full_view(team, team.find(copy.uuid) or copy)}
 
 
-def _copy_relations(principal: Principal, team: Team, source: TaskModel, copy: TaskModel) -> None:
+def _copy_relations(team: Team, source: TaskModel, copy: TaskModel) -> None:
     """Relate the copy to what the source relates to (that the caller may see), keeping
     each relation's type and direction."""
     links = links_of(source.uuid)
@@ -1116,7 +1120,7 @@ def _copy_relations(principal: Principal, team: Team, source: TaskModel, copy: T
                 task_link_type_uuid=link_type,
                 link_desc_type=desc,
             )
-            relate(principal, team.uuid, copy.uuid, request)
+            _relate(team, copy.uuid, request, "view_tasks")
 
 
 def _copy_of(team: Team, source: TaskModel, project: str, keep: set[str], parent: str) -> TaskModel:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import DANA, DOING, P1, P2, PEI, SPRINT2, STORY_TYPE, TEAM, VERA
+from .conftest import DANA, DOING, OSCAR, P1, P2, PEI, SPRINT2, STORY_TYPE, TEAM, VERA
 
 
 def delete(ones, uuid, user=DANA):
@@ -163,3 +163,35 @@ def test_copy_with_and_without_reserve_contents(ones):
         user=VERA,
     )
     assert status == 403
+
+
+def test_copy_needs_view_tasks_on_the_target_as_documented(ones):
+    source = ones.new("viewCpy1", project_uuid=P1)
+    sub = ones.new("viewCpy2", project_uuid=P1, parent_uuid=source["uuid"])
+    rel = ones.new("viewCpy3", project_uuid=P1)
+    status, _ = ones.call(
+        "POST", f"/team/{TEAM}/task/{source['uuid']}/related_tasks", {"task_uuids": [rel["uuid"]]}
+    )
+    assert status == 200
+    path = f"/team/{TEAM}/task/{source['uuid']}/copy"
+    request = {
+        "project_uuid": P1,
+        "issue_type_uuid": STORY_TYPE,
+        "status_uuid": DOING,
+        "reserve_contents": ["relatedTask", "subTask"],
+    }
+    # Vera only views P1: enough to copy within it (seed 001: 目标 issueType 下 view_tasks)
+    status, body = ones.call("POST", path, request, user=VERA)
+    assert status == 200, body
+    copy = body["task"]
+    assert copy["uuid"].startswith(VERA) and copy["owner"] == VERA
+    assert copy["subtask_count"] == [1, 0] and copy["related_task_count"] == [1, 0]
+    assert copy["subtasks"][0]["uuid"] != sub["uuid"]
+    assert ones.info(rel["uuid"])["related_task_count"] == [2, 0]
+    assert ones.project_counts(P1) == (4, 1, 0)
+    # without view_tasks on the target (P2) or at all, nothing is written
+    status, body = ones.call("POST", path, {**request, "project_uuid": P2}, user=VERA)
+    assert status == 403 and body["code"] == 403
+    status, body = ones.call("POST", path, request, user=OSCAR)
+    assert status == 403 and body["code"] == 403
+    assert ones.project_counts(P1) == (4, 1, 0) and ones.project_counts(P2) == (0, 0, 0)
