@@ -31,6 +31,7 @@ ATTRIBUTE_FIELD = {attr: uuid for uuid, (attr, *_rest) in BUILTIN.items()}
 
 MAX_TEXT = 65536
 MAX_INT = 2**63 - 1
+MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z: dates are seconds, not milliseconds
 
 
 class FieldValueError(Exception):
@@ -68,6 +69,8 @@ def check_value(field_uuid: str, ftype: int, value: Any, look: Lookups) -> Any:
             raise bad
     elif ftype in (3, 4, 5, 6, 14):
         if not _is_int(value) or (ftype in (5, 6) and value < 0):
+            raise bad
+        if ftype == 5 and value > MAX_SECONDS:
             raise bad
     elif ftype == 1:
         if not isinstance(value, str) or value not in look.options.get(field_uuid, set()):

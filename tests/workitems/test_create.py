@@ -197,3 +197,20 @@ def test_unexpected_failure_is_a_500_in_the_envelope(ones, monkeypatch):
         "type": "ServerError",
         "desc": "internal error",
     }
+
+
+def test_deadline_is_in_seconds(ones):
+    """A millisecond timestamp (year 54,000) is refused rather than stored as seconds."""
+    body = ones.add(
+        task("DU6krHBNdead0001", deadline=1671206399),
+        task("DU6krHBNdead0002", deadline=1671206399000),
+        task(
+            "DU6krHBNdead0003",
+            field_values=[{"field_uuid": "field013", "type": 5, "value": 1671206399000}],
+        ),
+    )
+    assert [t["deadline"] for t in body["tasks"]] == [1671206399]
+    assert codes(body) == {"DU6krHBNdead0002": 801, "DU6krHBNdead0003": 611}
+    bad = ones.update({"uuid": "DU6krHBNdead0001", "deadline": 1671206399000})
+    assert [b["code"] for b in bad] == [801]
+    assert ones.info("DU6krHBNdead0001")["deadline"] == 1671206399
