@@ -149,6 +149,8 @@ def render(task: dict[str, Any], custom_values: dict[str, dict]) -> list[dict[st
     out = []
     for field_uuid, (attr, ftype, *_rest) in BUILTIN.items():
         value = task.get(attr)
+        if attr == "create_time" and value is not None:
+            value = int(value) // 1_000_000  # the task holds µs; a date field is seconds
         if value not in (None, ""):
             out.append({"field_uuid": field_uuid, "type": ftype, "value": value, "value_type": 0})
     for field_uuid in sorted(custom_values):

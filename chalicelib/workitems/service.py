@@ -316,6 +316,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
         parent_uuid=parent_uuid,
         priority=priority,
         deadline=deadline,
+        assess_manhour=item.assess_manhour,
         watchers=watchers,
         product_uuids=item.product_uuids,
         custom_values=json.dumps(custom, ensure_ascii=False),

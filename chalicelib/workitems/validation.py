@@ -45,6 +45,7 @@ class TaskCreate(Loose):
     desc_rich: StrictStr | None = Field(default=None, max_length=MAX_DESC)
     priority: StrictStr | None = Field(default=None, max_length=8)
     deadline: StrictInt | None = Field(default=None, ge=0, le=MAX_SECONDS)
+    assess_manhour: StrictInt | None = Field(default=None, ge=0, le=2**53)  # not on update
     product_uuids: list[StrictStr] | None = Field(default=None, max_length=100)
     field_values: list[Any] | None = Field(default=None, max_length=200)
     watchers: list[StrictStr] | None = Field(default=None, max_length=200)

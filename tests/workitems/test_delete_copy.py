@@ -84,6 +84,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     source = ones.new(
         "copySrc1",
         deadline=1700000000,
+        assess_manhour=500000,
         watchers=[PEI],
         sprint_uuid=SPRINT2,
         field_values=[{"field_uuid": "FtXt0001", "type": 2, "value": "n"}],
@@ -106,6 +107,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     assert bare["uuid"].startswith(DANA) and bare["owner"] == DANA
     assert bare["issue_type_uuid"] == STORY_TYPE and bare["status_uuid"] == DOING
     assert bare["deadline"] is None and bare["watchers"] == [DANA]
+    assert bare["assess_manhour"] is None
     assert bare["subtask_count"] == [0, 0] and bare["related_task_count"] == [0, 0]
     assert bare["sprint_uuid"] == SPRINT2
     assert {f["field_uuid"]: f["value"] for f in bare["field_values"]}["FtXt0001"] == "n"
@@ -132,6 +134,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     assert status == 200, body
     full = body["task"]
     assert full["deadline"] == 1700000000 and full["watchers"] == [PEI, DANA]
+    assert full["assess_manhour"] == 500000
     assert full["subtask_count"] == [1, 0] and full["related_task_count"] == [1, 1]
     assert [r["uuid"] for r in full["related_tasks"]] == [rel["uuid"]]
     (sub_copy,) = full["subtasks"]
