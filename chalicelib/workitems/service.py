@@ -221,6 +221,31 @@ def login(email: str, password: str) -> dict[str, Any]:
 # ---- create --------------------------------------------------------------------------------
 
 
+def _field_values(
+    raw: Any, team: Team, look: fieldlib.Lookups, creating: bool
+) -> tuple[dict[str, Any], dict[str, dict]]:
+    """`field_values` split into built-in attributes and custom values; 611 / 801 on error."""
+    try:
+        return fieldlib.split_field_values(raw, team.catalog.fields, look, creating=creating)
+    except fieldlib.FieldValueError as exc:
+        raise invalid(str(exc), exc.code) from exc
+
+
+def _checked_summary(summary: Any) -> str:
+    """The summary may come through field001 too, so its rules are checked after the merge."""
+    if not summary or not summary.strip():
+        raise invalid("summary cannot be empty")
+    if len(summary) > v.MAX_SUMMARY:
+        raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
+    return summary
+
+
+def _checked_assign(team: Team, assign: Any) -> str:
+    if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
+        raise invalid("assign must be the uuid of a user")
+    return assign
+
+
 def _creator_check(uuid: Any, creator: str) -> str:
     if not isinstance(uuid, str) or not UUID_RE.match(uuid):
         raise invalid("uuid must be 16 letters or digits", BAD_UUID)
@@ -244,12 +269,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
         raise NotFound(f"project {item.project_uuid} not found", code=404)
     team.require(item.project_uuid, "create_tasks")
     look = team.lookups(item.project_uuid)
-    try:
-        builtin, custom = fieldlib.split_field_values(
-            item.field_values, cat.fields, look, creating=True
-        )
-    except fieldlib.FieldValueError as exc:
-        raise invalid(str(exc), exc.code) from exc
+    builtin, custom = _field_values(item.field_values, team, look, creating=True)
 
     def pick(attr: str, top: Any) -> Any:
         return builtin.get(attr, top)
@@ -257,14 +277,8 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
     if pick("project_uuid", item.project_uuid) != item.project_uuid:
         raise invalid("field006 (project) must match project_uuid")
 
-    summary = pick("summary", item.summary)
-    if not summary or not summary.strip():
-        raise invalid("summary is required")
-    if len(summary) > v.MAX_SUMMARY:
-        raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
-    assign = pick("assign", item.assign)
-    if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
-        raise invalid("assign must be the uuid of a user")
+    summary = _checked_summary(pick("summary", item.summary))
+    assign = _checked_assign(team, pick("assign", item.assign))
     issue_type = pick("issue_type_uuid", item.issue_type_uuid) or ""
     sub_type = item.sub_issue_type_uuid or ""
     if issue_type and issue_type not in cat.issue_types:
@@ -492,37 +506,19 @@ def _planned_update(
     """The attributes to set and the activity of one update; adds counters to `change`."""
     cat = team.catalog
     look = team.lookups(task.project_uuid)
-    try:
-        builtin, custom = fieldlib.split_field_values(
-            item.field_values, cat.fields, look, creating=False
-        )
-    except fieldlib.FieldValueError as exc:
-        raise invalid(str(exc), exc.code) from exc
-    wanted: dict[str, Any] = {}
-    for attr in ("assign", "parent_uuid", "sprint_uuid", "summary", "desc", "desc_rich"):
-        if attr in sent:
-            wanted[attr] = getattr(item, attr)
-    for attr in ("priority", "deadline"):
-        if attr in sent:
-            wanted[attr] = getattr(item, attr)
+    builtin, custom = _field_values(item.field_values, team, look, creating=False)
+    settable = ("assign", "parent_uuid", "sprint_uuid", "summary", "desc", "desc_rich")
+    wanted = {a: getattr(item, a) for a in (*settable, "priority", "deadline") if a in sent}
     wanted.update(builtin)
     before = task_attrs(task)
     before["desc"] = task.desc or ""
     before["status_uuid"] = task.status_uuid
     attrs: dict[str, Any] = {}
     if "summary" in wanted:
-        summary = wanted["summary"]
-        if not summary or not summary.strip():
-            raise invalid("summary cannot be empty")
-        if len(summary) > v.MAX_SUMMARY:
-            raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
-        attrs["summary"] = summary
+        attrs["summary"] = _checked_summary(wanted["summary"])
     if "assign" in wanted:
-        assign = wanted["assign"]
-        if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
-            raise invalid("assign must be the uuid of a user")
-        attrs["assign"] = assign
-        attrs["assign_key"] = f"{team.uuid}#{assign}"
+        attrs["assign"] = _checked_assign(team, wanted["assign"])
+        attrs["assign_key"] = f"{team.uuid}#{attrs['assign']}"
     if "desc_rich" in wanted:
         attrs["desc_rich"] = wanted["desc_rich"] or ""
         if "desc" not in wanted:
