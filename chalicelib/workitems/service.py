@@ -753,35 +753,42 @@ def _relate(team: Team, task_uuid: str, request: v.Relate, permission: str) -> N
                 change.puts.append((link, TaskLinkModel.other_uuid.does_not_exist()))
             if int(other.related_total) + 1 > MAX_LINKS:
                 raise invalid(f"task {other.uuid} already has {MAX_LINKS} related tasks")
-            change.set(
-                other.uuid,
-                {"server_update_stamp": stamp},
-                TaskModel.server_update_stamp == other.server_update_stamp,
-            )
-            change.add(
-                other.uuid,
-                related_total=1,
-                related_done=int(task.status_category == "done"),
-            )
-            change.add(
-                task.uuid,
-                related_total=1,
-                related_done=int(other.status_category == "done"),
-            )
-        change.set(
-            task.uuid,
-            {"server_update_stamp": stamp, "update_time": stamp},
-            TaskModel.server_update_stamp == task.server_update_stamp,
-        )
-        change.activity(
-            task.uuid,
-            team.caller,
-            "relate",
-            [{"field": "related_tasks", "old": None, "new": [t.uuid for t in targets]}],
-        )
-        return change.commit()
+        return _commit_links(change, team.caller, task, targets, +1)
 
     retry(step, f"relate {task_uuid}")
+
+
+def _commit_links(
+    change: Change, user: str, task: TaskModel, others: list[TaskModel], sign: int
+) -> bool:
+    """Counters, stamps and history of both ends of links added (+1) or removed (-1)."""
+    stamp = change.stamp
+    action = "relate" if sign > 0 else "unrelate"
+
+    def history(uuids: list[str]) -> list[dict]:
+        old, new = (None, uuids) if sign > 0 else (uuids, None)
+        return [{"field": "related_tasks", "old": old, "new": new}]
+
+    for other in others:
+        change.set(
+            other.uuid,
+            {"server_update_stamp": stamp},
+            TaskModel.server_update_stamp == other.server_update_stamp,
+        )
+        done_task, done_other = (
+            int(task.status_category == "done"),
+            int(other.status_category == "done"),
+        )
+        change.add(other.uuid, related_total=sign, related_done=sign * done_task)
+        change.add(task.uuid, related_total=sign, related_done=sign * done_other)
+        change.activity(other.uuid, user, action, history([task.uuid]))
+    change.set(
+        task.uuid,
+        {"server_update_stamp": stamp, "update_time": stamp},
+        TaskModel.server_update_stamp == task.server_update_stamp,
+    )
+    change.activity(task.uuid, user, action, history([o.uuid for o in others]))
+    return change.commit()
 
 
 def _unlink(team: Team, task: TaskModel, others: list[TaskModel], user: str) -> bool:
@@ -790,25 +797,7 @@ def _unlink(team: Team, task: TaskModel, others: list[TaskModel], user: str) -> 
     for other in others:
         change.deletes.append((TaskLinkModel(task.uuid, other.uuid), None))
         change.deletes.append((TaskLinkModel(other.uuid, task.uuid), None))
-        change.set(
-            other.uuid,
-            {"server_update_stamp": stamp},
-            TaskModel.server_update_stamp == other.server_update_stamp,
-        )
-        change.add(other.uuid, related_total=-1, related_done=-int(task.status_category == "done"))
-        change.add(task.uuid, related_total=-1, related_done=-int(other.status_category == "done"))
-    change.set(
-        task.uuid,
-        {"server_update_stamp": stamp, "update_time": stamp},
-        TaskModel.server_update_stamp == task.server_update_stamp,
-    )
-    change.activity(
-        task.uuid,
-        user,
-        "unrelate",
-        [{"field": "related_tasks", "old": [o.uuid for o in others], "new": None}],
-    )
-    return change.commit()
+    return _commit_links(change, user, task, others, -1)
 
 
 def unrelate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Unrelate) -> None:
