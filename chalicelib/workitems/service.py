@@ -1074,6 +1074,7 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     is_sub = bool(cat.issue_types[request.issue_type_uuid].get("sub_issue_type"))
     if is_sub and not parent:
         raise invalid("a sub issue type needs a parent task in the same project")
+    relations = _relations_to_copy(team, source) if "relatedTask" in keep else {}
     copy = _copy_of(team, source, request.project_uuid, keep, parent=parent or "")
     copy.issue_type_uuid = request.issue_type_uuid
     copy.sub_issue_type_uuid = request.issue_type_uuid if is_sub else ""
@@ -1083,30 +1084,31 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     if "subTask" in keep and source.subtask_total:
         budget = [MAX_COPY_SUBTASKS]
         _copy_children(team, source, copy, keep, budget)
-    if "relatedTask" in keep and source.related_total:
-        _copy_relations(team, source, copy)
+    for (desc, link_type), uuids in sorted(relations.items()):
+        for start in range(0, len(uuids), 20):
+            link = v.Relate(
+                task_uuids=uuids[start : start + 20],
+                task_link_type_uuid=link_type,
+                link_desc_type=desc,
+            )
+            _relate(team, copy.uuid, link, "view_tasks")
     return {"task": full_view(team, team.find(copy.uuid) or copy)}
 
 
-def _copy_relations(team: Team, source: TaskModel, copy: TaskModel) -> None:
-    """Relate the copy to what the source relates to (that the caller may see), keeping
-    each relation's type and direction."""
-    links = links_of(source.uuid)
+def _relations_to_copy(team: Team, source: TaskModel) -> dict[tuple[str, str], list[str]]:
+    """What the source relates to (that the caller may see), by direction and link type;
+    checked before the copy is written, so a task with no room left refuses the copy."""
+    links = links_of(source.uuid) if source.related_total else []
     others = batch_get(link.other_uuid for link in links)
     groups: dict[tuple[str, str], list[str]] = {}
     for link in links:
         other = others.get(link.other_uuid)
         if other is not None and team.can(other.project_uuid, "view_tasks"):
+            if int(other.related_total) >= MAX_LINKS:
+                raise invalid(f"task {other.uuid} already has {MAX_LINKS} related tasks")
             key = (link.link_desc_type, link.task_link_type_uuid)
             groups.setdefault(key, []).append(other.uuid)
-    for (desc, link_type), uuids in sorted(groups.items()):
-        for start in range(0, len(uuids), 20):
-            request = v.Relate(
-                task_uuids=uuids[start : start + 20],
-                task_link_type_uuid=link_type,
-                link_desc_type=desc,
-            )
-            _relate(team, copy.uuid, request, "view_tasks")
+    return groups
 
 
 def _copy_of(team: Team, source: TaskModel, project: str, keep: set[str], parent: str) -> TaskModel:

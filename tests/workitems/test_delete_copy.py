@@ -198,3 +198,23 @@ def test_copy_needs_view_tasks_on_the_target_as_documented(ones):
     status, body = ones.call("POST", path, request, user=OSCAR)
     assert status == 403 and body["code"] == 403
     assert ones.project_counts(P1) == (4, 1, 0) and ones.project_counts(P2) == (0, 0, 0)
+
+
+def test_copy_refused_before_writing_when_a_relation_cannot_be_copied(ones, monkeypatch):
+    from chalicelib.workitems import service
+
+    monkeypatch.setattr(service, "MAX_LINKS", 2)
+    source, full, other = ones.new("cpFull01"), ones.new("cpFull02"), ones.new("cpFull03")
+    for uuid in (source["uuid"], other["uuid"]):
+        status, _ = ones.call(
+            "POST", f"/team/{TEAM}/task/{full['uuid']}/related_tasks", {"task_uuids": [uuid]}
+        )
+        assert status == 200
+    request = {"project_uuid": P2, "issue_type_uuid": STORY_TYPE, "status_uuid": DOING}
+    path = f"/team/{TEAM}/task/{source['uuid']}/copy"
+    status, body = ones.call("POST", path, {**request, "reserve_contents": ["relatedTask"]})
+    assert status == 400 and body["code"] == 801, body
+    assert ones.project_counts() == (3, 0, 0)  # no copy was written
+    assert ones.new("cpFull04")["number"] == 4
+    status, body = ones.call("POST", path, request)
+    assert status == 200 and body["task"]["related_task_count"] == [0, 0]
