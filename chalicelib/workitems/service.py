@@ -55,6 +55,7 @@ MAX_LINKS = 80  # a transit fans out to every related task within one transactio
 MAX_COPY_SUBTASKS = 200
 MAX_MOVE = 80  # subtasks re-pathed in the transaction that moves their ancestor
 UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
+NUMBER_RE = re.compile(r"^[0-9]{1,15}$")  # ASCII digits: str.isdigit() also takes "²"
 USER_RE = re.compile(r"^[A-Za-z0-9]{8}$")
 TAG_RE = re.compile(r"<[^>]*>")
 MAX_TEXT_BYTES = 300_000  # desc + desc_rich + custom values, UTF-8; a DynamoDB item is <= 400 KB
@@ -884,7 +885,7 @@ def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
 def task_info(principal: Principal, team_uuid: str, uuid_or_number: str) -> dict[str, Any]:
     team = Team(principal, team_uuid)
     uuid = uuid_or_number
-    if not UUID_RE.match(uuid_or_number) and uuid_or_number.isdigit() and len(uuid_or_number) < 16:
+    if NUMBER_RE.match(uuid_or_number):
         try:
             uuid = TaskNumberModel.get(team.uuid, int(uuid_or_number)).task_uuid
         except DoesNotExist as exc:

@@ -58,6 +58,9 @@ def test_info_by_uuid_or_number_and_permissions(ones):
     assert status == 403 and body["code"] == 403 and body["type"] == "PermissionDenied"
     status, body = ones.call("GET", f"/team/OtherTm1/task/{task['uuid']}/info")
     assert status == 404
+    for odd in ("²", "١", "0", "-1", "1.0", "0x1"):  # numbers are ASCII digits only
+        status, body = ones.call("GET", f"/team/{TEAM}/task/{odd}/info")
+        assert status == 404 and body["code"] == 404, (odd, body)
 
 
 def test_batch_info_get_and_post(ones):
