@@ -54,9 +54,9 @@ SELF_RELATED = 821
 MAX_LINKS = 80  # a transit fans out to every related task within one transaction
 MAX_COPY_SUBTASKS = 200
 MAX_MOVE = 80  # subtasks re-pathed in the transaction that moves their ancestor
-UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
-NUMBER_RE = re.compile(r"^[0-9]{1,15}$")  # ASCII digits: str.isdigit() also takes "²"
-USER_RE = re.compile(r"^[A-Za-z0-9]{8}$")
+UUID_RE = re.compile(r"^[A-Za-z0-9]{16}\Z")
+NUMBER_RE = re.compile(r"^[0-9]{1,15}\Z")  # ASCII digits: str.isdigit() also takes "²"
+USER_RE = re.compile(r"^[A-Za-z0-9]{8}\Z")
 TAG_RE = re.compile(r"<[^>]*>")
 MAX_TEXT_BYTES = 300_000  # desc + desc_rich + custom values, UTF-8; a DynamoDB item is <= 400 KB
 

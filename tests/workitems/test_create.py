@@ -266,3 +266,9 @@ def test_task_model_has_every_documented_field_with_its_unit(ones):
     assert values["field009"]["value"] == created["create_time"] // 1_000_000  # date: seconds
     assert ones.update({"uuid": created["uuid"], "assess_manhour": 1, "summary": "x"}) == []
     assert ones.info(created["uuid"])["assess_manhour"] == 300000
+
+
+def test_uuids_with_a_trailing_newline_are_607(ones):
+    body = ones.add(task("DU6krHBNnewline1\n"), task("DU6krHBNnewline2", assign="DU6krHBN\n"))
+    assert body["tasks"] == []
+    assert codes(body) == {"DU6krHBNnewline1\n": 607, "DU6krHBNnewline2": 801}
