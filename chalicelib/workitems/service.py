@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import json
 import re
@@ -989,12 +990,17 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
         if value and other != attr:
             term = getattr(TaskModel, other) == value
             condition = term if condition is None else condition & term
+    # a cursor names its filters: one from another list would page from an unrelated place
+    tag_source = json.dumps([team.uuid, *(f[2] for f in filters.values())])
+    query_tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     start = None
     if query.cursor:
         data = _decode(query.cursor)
         number = _cursor_number(data, "n")
         if not isinstance(data.get("u"), str) or not UUID_RE.match(data["u"]):
             raise invalid("cursor is not valid")
+        if data.get("q") != query_tag:
+            raise invalid("cursor belongs to a list with other filters")
         start = {
             "uuid": {"S": data["u"]},
             key_attr: {"S": hash_value},
@@ -1017,7 +1023,8 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
             more = True
             break
         page.append(task)
-    cursor = _encode({"n": int(page[-1].number), "u": page[-1].uuid}) if more else None
+    last = page[-1] if more else None
+    cursor = _encode({"n": int(last.number), "u": last.uuid, "q": query_tag}) if last else None
     return {
         "tasks": [view(t) for t in page],
         "count": len(page),

@@ -117,3 +117,16 @@ def test_odd_cursors_are_801_and_never_reach_dynamodb(ones):
     for data in ({"s": True}, {"s": -5}, {"s": 10**40}, {"s": "1"}, {}):
         status, body = ones.call("GET", f"{path}?cursor={_cursor(data)}")
         assert status == 400 and body["code"] == 801, (data, body)
+
+
+def test_a_cursor_belongs_to_its_query(ones):
+    for i in range(3):
+        ones.new(f"cursorQ{i}", assign=PEI)
+    status, body = listing(ones, assign=PEI, limit=1)
+    assert status == 200 and body["has_more"]
+    status, other = listing(ones, assign=DANA, limit=1, cursor=body["cursor"])
+    assert status == 400 and other["code"] == 801
+    status, other = listing(ones, assign=PEI, project_uuid=P2, limit=1, cursor=body["cursor"])
+    assert status == 400 and other["code"] == 801
+    status, same = listing(ones, assign=PEI, limit=5, cursor=body["cursor"])
+    assert status == 200 and same["count"] == 2
