@@ -31,6 +31,7 @@ ATTRIBUTE_FIELD = {attr: uuid for uuid, (attr, *_rest) in BUILTIN.items()}
 
 MAX_TEXT = 65536
 MAX_INT = 2**63 - 1
+MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z: dates are seconds, not milliseconds
 
 
 class FieldValueError(Exception):
@@ -68,6 +69,8 @@ def check_value(field_uuid: str, ftype: int, value: Any, look: Lookups) -> Any:
             raise bad
     elif ftype in (3, 4, 5, 6, 14):
         if not _is_int(value) or (ftype in (5, 6) and value < 0):
+            raise bad
+        if ftype == 5 and value > MAX_SECONDS:
             raise bad
     elif ftype == 1:
         if not isinstance(value, str) or value not in look.options.get(field_uuid, set()):
@@ -146,6 +149,8 @@ def render(task: dict[str, Any], custom_values: dict[str, dict]) -> list[dict[st
     out = []
     for field_uuid, (attr, ftype, *_rest) in BUILTIN.items():
         value = task.get(attr)
+        if attr == "create_time" and value is not None:
+            value = int(value) // 1_000_000  # the task holds µs; a date field is seconds
         if value not in (None, ""):
             out.append({"field_uuid": field_uuid, "type": ftype, "value": value, "value_type": 0})
     for field_uuid in sorted(custom_values):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import json
 import re
@@ -54,8 +55,9 @@ SELF_RELATED = 821
 MAX_LINKS = 80  # a transit fans out to every related task within one transaction
 MAX_COPY_SUBTASKS = 200
 MAX_MOVE = 80  # subtasks re-pathed in the transaction that moves their ancestor
-UUID_RE = re.compile(r"^[A-Za-z0-9]{16}$")
-USER_RE = re.compile(r"^[A-Za-z0-9]{8}$")
+UUID_RE = re.compile(r"^[A-Za-z0-9]{16}\Z")
+NUMBER_RE = re.compile(r"^[0-9]{1,15}\Z")  # ASCII digits: str.isdigit() also takes "²"
+USER_RE = re.compile(r"^[A-Za-z0-9]{8}\Z")
 TAG_RE = re.compile(r"<[^>]*>")
 MAX_TEXT_BYTES = 300_000  # desc + desc_rich + custom values, UTF-8; a DynamoDB item is <= 400 KB
 
@@ -221,6 +223,31 @@ def login(email: str, password: str) -> dict[str, Any]:
 # ---- create --------------------------------------------------------------------------------
 
 
+def _field_values(
+    raw: Any, team: Team, look: fieldlib.Lookups, creating: bool
+) -> tuple[dict[str, Any], dict[str, dict]]:
+    """`field_values` split into built-in attributes and custom values; 611 / 801 on error."""
+    try:
+        return fieldlib.split_field_values(raw, team.catalog.fields, look, creating=creating)
+    except fieldlib.FieldValueError as exc:
+        raise invalid(str(exc), exc.code) from exc
+
+
+def _checked_summary(summary: Any) -> str:
+    """The summary may come through field001 too, so its rules are checked after the merge."""
+    if not summary or not summary.strip():
+        raise invalid("summary cannot be empty")
+    if len(summary) > v.MAX_SUMMARY:
+        raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
+    return summary
+
+
+def _checked_assign(team: Team, assign: Any) -> str:
+    if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
+        raise invalid("assign must be the uuid of a user")
+    return assign
+
+
 def _creator_check(uuid: Any, creator: str) -> str:
     if not isinstance(uuid, str) or not UUID_RE.match(uuid):
         raise invalid("uuid must be 16 letters or digits", BAD_UUID)
@@ -244,12 +271,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
         raise NotFound(f"project {item.project_uuid} not found", code=404)
     team.require(item.project_uuid, "create_tasks")
     look = team.lookups(item.project_uuid)
-    try:
-        builtin, custom = fieldlib.split_field_values(
-            item.field_values, cat.fields, look, creating=True
-        )
-    except fieldlib.FieldValueError as exc:
-        raise invalid(str(exc), exc.code) from exc
+    builtin, custom = _field_values(item.field_values, team, look, creating=True)
 
     def pick(attr: str, top: Any) -> Any:
         return builtin.get(attr, top)
@@ -257,14 +279,8 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
     if pick("project_uuid", item.project_uuid) != item.project_uuid:
         raise invalid("field006 (project) must match project_uuid")
 
-    summary = pick("summary", item.summary)
-    if not summary or not summary.strip():
-        raise invalid("summary is required")
-    if len(summary) > v.MAX_SUMMARY:
-        raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
-    assign = pick("assign", item.assign)
-    if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
-        raise invalid("assign must be the uuid of a user")
+    summary = _checked_summary(pick("summary", item.summary))
+    assign = _checked_assign(team, pick("assign", item.assign))
     issue_type = pick("issue_type_uuid", item.issue_type_uuid) or ""
     sub_type = item.sub_issue_type_uuid or ""
     if issue_type and issue_type not in cat.issue_types:
@@ -316,6 +332,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
         parent_uuid=parent_uuid,
         priority=priority,
         deadline=deadline,
+        assess_manhour=item.assess_manhour,
         watchers=watchers,
         product_uuids=item.product_uuids,
         custom_values=json.dumps(custom, ensure_ascii=False),
@@ -491,37 +508,19 @@ def _planned_update(
     """The attributes to set and the activity of one update; adds counters to `change`."""
     cat = team.catalog
     look = team.lookups(task.project_uuid)
-    try:
-        builtin, custom = fieldlib.split_field_values(
-            item.field_values, cat.fields, look, creating=False
-        )
-    except fieldlib.FieldValueError as exc:
-        raise invalid(str(exc), exc.code) from exc
-    wanted: dict[str, Any] = {}
-    for attr in ("assign", "parent_uuid", "sprint_uuid", "summary", "desc", "desc_rich"):
-        if attr in sent:
-            wanted[attr] = getattr(item, attr)
-    for attr in ("priority", "deadline"):
-        if attr in sent:
-            wanted[attr] = getattr(item, attr)
+    builtin, custom = _field_values(item.field_values, team, look, creating=False)
+    settable = ("assign", "parent_uuid", "sprint_uuid", "summary", "desc", "desc_rich")
+    wanted = {a: getattr(item, a) for a in (*settable, "priority", "deadline") if a in sent}
     wanted.update(builtin)
     before = task_attrs(task)
     before["desc"] = task.desc or ""
     before["status_uuid"] = task.status_uuid
     attrs: dict[str, Any] = {}
     if "summary" in wanted:
-        summary = wanted["summary"]
-        if not summary or not summary.strip():
-            raise invalid("summary cannot be empty")
-        if len(summary) > v.MAX_SUMMARY:
-            raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
-        attrs["summary"] = summary
+        attrs["summary"] = _checked_summary(wanted["summary"])
     if "assign" in wanted:
-        assign = wanted["assign"]
-        if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
-            raise invalid("assign must be the uuid of a user")
-        attrs["assign"] = assign
-        attrs["assign_key"] = f"{team.uuid}#{assign}"
+        attrs["assign"] = _checked_assign(team, wanted["assign"])
+        attrs["assign_key"] = f"{team.uuid}#{attrs['assign']}"
     if "desc_rich" in wanted:
         attrs["desc_rich"] = wanted["desc_rich"] or ""
         if "desc" not in wanted:
@@ -714,14 +713,18 @@ def transit(principal: Principal, team_uuid: str, task_uuid: str, transition_uui
 
 def relate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Relate) -> None:
     """Link the task with others, both ends in one transaction; linking twice changes nothing."""
-    team = Team(principal, team_uuid)
+    _relate(Team(principal, team_uuid), task_uuid, request, "update_tasks")
+
+
+def _relate(team: Team, task_uuid: str, request: v.Relate, permission: str) -> None:
+    """`permission` is what the caller needs on the task (a copy only needs view_tasks)."""
     others = list(dict.fromkeys(request.task_uuids))
     if task_uuid in others:
         raise invalid("a task cannot be related to itself", SELF_RELATED)
 
     def step(attempt: int) -> bool:
         task = _visible(team, task_uuid, NOT_FOUND_TO_MODIFY)
-        team.require(task.project_uuid, "update_tasks")
+        team.require(task.project_uuid, permission)
         existing = (
             {link.other_uuid for link in links_of(task.uuid)} if task.related_total else set()
         )
@@ -752,35 +755,42 @@ def relate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Rela
                 change.puts.append((link, TaskLinkModel.other_uuid.does_not_exist()))
             if int(other.related_total) + 1 > MAX_LINKS:
                 raise invalid(f"task {other.uuid} already has {MAX_LINKS} related tasks")
-            change.set(
-                other.uuid,
-                {"server_update_stamp": stamp},
-                TaskModel.server_update_stamp == other.server_update_stamp,
-            )
-            change.add(
-                other.uuid,
-                related_total=1,
-                related_done=int(task.status_category == "done"),
-            )
-            change.add(
-                task.uuid,
-                related_total=1,
-                related_done=int(other.status_category == "done"),
-            )
-        change.set(
-            task.uuid,
-            {"server_update_stamp": stamp, "update_time": stamp},
-            TaskModel.server_update_stamp == task.server_update_stamp,
-        )
-        change.activity(
-            task.uuid,
-            team.caller,
-            "relate",
-            [{"field": "related_tasks", "old": None, "new": [t.uuid for t in targets]}],
-        )
-        return change.commit()
+        return _commit_links(change, team.caller, task, targets, +1)
 
     retry(step, f"relate {task_uuid}")
+
+
+def _commit_links(
+    change: Change, user: str, task: TaskModel, others: list[TaskModel], sign: int
+) -> bool:
+    """Counters, stamps and history of both ends of links added (+1) or removed (-1)."""
+    stamp = change.stamp
+    action = "relate" if sign > 0 else "unrelate"
+
+    def history(uuids: list[str]) -> list[dict]:
+        old, new = (None, uuids) if sign > 0 else (uuids, None)
+        return [{"field": "related_tasks", "old": old, "new": new}]
+
+    for other in others:
+        change.set(
+            other.uuid,
+            {"server_update_stamp": stamp},
+            TaskModel.server_update_stamp == other.server_update_stamp,
+        )
+        done_task, done_other = (
+            int(task.status_category == "done"),
+            int(other.status_category == "done"),
+        )
+        change.add(other.uuid, related_total=sign, related_done=sign * done_task)
+        change.add(task.uuid, related_total=sign, related_done=sign * done_other)
+        change.activity(other.uuid, user, action, history([task.uuid]))
+    change.set(
+        task.uuid,
+        {"server_update_stamp": stamp, "update_time": stamp},
+        TaskModel.server_update_stamp == task.server_update_stamp,
+    )
+    change.activity(task.uuid, user, action, history([o.uuid for o in others]))
+    return change.commit()
 
 
 def _unlink(team: Team, task: TaskModel, others: list[TaskModel], user: str) -> bool:
@@ -789,25 +799,7 @@ def _unlink(team: Team, task: TaskModel, others: list[TaskModel], user: str) -> 
     for other in others:
         change.deletes.append((TaskLinkModel(task.uuid, other.uuid), None))
         change.deletes.append((TaskLinkModel(other.uuid, task.uuid), None))
-        change.set(
-            other.uuid,
-            {"server_update_stamp": stamp},
-            TaskModel.server_update_stamp == other.server_update_stamp,
-        )
-        change.add(other.uuid, related_total=-1, related_done=-int(task.status_category == "done"))
-        change.add(task.uuid, related_total=-1, related_done=-int(other.status_category == "done"))
-    change.set(
-        task.uuid,
-        {"server_update_stamp": stamp, "update_time": stamp},
-        TaskModel.server_update_stamp == task.server_update_stamp,
-    )
-    change.activity(
-        task.uuid,
-        user,
-        "unrelate",
-        [{"field": "related_tasks", "old": [o.uuid for o in others], "new": None}],
-    )
-    return change.commit()
+    return _commit_links(change, user, task, others, -1)
 
 
 def unrelate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Unrelate) -> None:
@@ -894,7 +886,7 @@ def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
 def task_info(principal: Principal, team_uuid: str, uuid_or_number: str) -> dict[str, Any]:
     team = Team(principal, team_uuid)
     uuid = uuid_or_number
-    if not UUID_RE.match(uuid_or_number) and uuid_or_number.isdigit() and len(uuid_or_number) < 16:
+    if NUMBER_RE.match(uuid_or_number):
         try:
             uuid = TaskNumberModel.get(team.uuid, int(uuid_or_number)).task_uuid
         except DoesNotExist as exc:
@@ -960,6 +952,14 @@ def _decode(cursor: str) -> dict:
     return data
 
 
+def _cursor_number(data: dict, key: str) -> int:
+    """A positive integer of a cursor (a task number or a stamp), never a bool or a float."""
+    value = data.get(key)
+    if type(value) is not int or not 0 < value < 2**63:
+        raise invalid("cursor is not valid")
+    return value
+
+
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
     """Newest first, from the GSI of the most selective filter; the rest filter that Query."""
     team = Team(principal, team_uuid)
@@ -990,15 +990,21 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
         if value and other != attr:
             term = getattr(TaskModel, other) == value
             condition = term if condition is None else condition & term
+    # a cursor names its filters: one from another list would page from an unrelated place
+    tag_source = json.dumps([team.uuid, *(f[2] for f in filters.values())])
+    query_tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     start = None
     if query.cursor:
         data = _decode(query.cursor)
-        if not isinstance(data.get("n"), int) or not isinstance(data.get("u"), str):
+        number = _cursor_number(data, "n")
+        if not isinstance(data.get("u"), str) or not UUID_RE.match(data["u"]):
             raise invalid("cursor is not valid")
+        if data.get("q") != query_tag:
+            raise invalid("cursor belongs to a list with other filters")
         start = {
             "uuid": {"S": data["u"]},
             key_attr: {"S": hash_value},
-            "number": {"N": str(data["n"])},
+            "number": {"N": str(number)},
         }
     index = getattr(TaskModel, index_name)
     results = index.query(
@@ -1017,7 +1023,8 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
             more = True
             break
         page.append(task)
-    cursor = _encode({"n": int(page[-1].number), "u": page[-1].uuid}) if more else None
+    last = page[-1] if more else None
+    cursor = _encode({"n": int(last.number), "u": last.uuid, "q": query_tag}) if last else None
     return {
         "tasks": [view(t) for t in page],
         "count": len(page),
@@ -1033,10 +1040,8 @@ def activities(
     _visible(team, task_uuid)
     start = None
     if query.cursor:
-        data = _decode(query.cursor)
-        if not isinstance(data.get("s"), int):
-            raise invalid("cursor is not valid")
-        start = {"task_uuid": {"S": task_uuid}, "stamp": {"N": str(data["s"])}}
+        stamp = _cursor_number(_decode(query.cursor), "s")
+        start = {"task_uuid": {"S": task_uuid}, "stamp": {"N": str(stamp)}}
     out, more = [], False
     for item in ActivityModel.query(
         task_uuid, last_evaluated_key=start, page_size=query.limit + 1, consistent_read=True
@@ -1067,7 +1072,7 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     source = _visible(team, task_uuid)
     if request.project_uuid not in cat.projects:
         raise invalid(f"project {request.project_uuid} not found")
-    team.require(request.project_uuid, "create_tasks")
+    team.require(request.project_uuid, "view_tasks")  # seed 001: 目标 issueType 下 view_tasks
     if request.issue_type_uuid not in cat.issue_types:
         raise invalid(f"issue type {request.issue_type_uuid} not found")
     if request.status_uuid not in cat.statuses:
@@ -1077,6 +1082,7 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     is_sub = bool(cat.issue_types[request.issue_type_uuid].get("sub_issue_type"))
     if is_sub and not parent:
         raise invalid("a sub issue type needs a parent task in the same project")
+    relations = _relations_to_copy(team, source) if "relatedTask" in keep else {}
     copy = _copy_of(team, source, request.project_uuid, keep, parent=parent or "")
     copy.issue_type_uuid = request.issue_type_uuid
     copy.sub_issue_type_uuid = request.issue_type_uuid if is_sub else ""
@@ -1086,30 +1092,31 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     if "subTask" in keep and source.subtask_total:
         budget = [MAX_COPY_SUBTASKS]
         _copy_children(team, source, copy, keep, budget)
-    if "relatedTask" in keep and source.related_total:
-        _copy_relations(principal, team, source, copy)
+    for (desc, link_type), uuids in sorted(relations.items()):
+        for start in range(0, len(uuids), 20):
+            link = v.Relate(
+                task_uuids=uuids[start : start + 20],
+                task_link_type_uuid=link_type,
+                link_desc_type=desc,
+            )
+            _relate(team, copy.uuid, link, "view_tasks")
     return {"task": full_view(team, team.find(copy.uuid) or copy)}
 
 
-def _copy_relations(principal: Principal, team: Team, source: TaskModel, copy: TaskModel) -> None:
-    """Relate the copy to what the source relates to (that the caller may see), keeping
-    each relation's type and direction."""
-    links = links_of(source.uuid)
+def _relations_to_copy(team: Team, source: TaskModel) -> dict[tuple[str, str], list[str]]:
+    """What the source relates to (that the caller may see), by direction and link type;
+    checked before the copy is written, so a task with no room left refuses the copy."""
+    links = links_of(source.uuid) if source.related_total else []
     others = batch_get(link.other_uuid for link in links)
     groups: dict[tuple[str, str], list[str]] = {}
     for link in links:
         other = others.get(link.other_uuid)
         if other is not None and team.can(other.project_uuid, "view_tasks"):
+            if int(other.related_total) >= MAX_LINKS:
+                raise invalid(f"task {other.uuid} already has {MAX_LINKS} related tasks")
             key = (link.link_desc_type, link.task_link_type_uuid)
             groups.setdefault(key, []).append(other.uuid)
-    for (desc, link_type), uuids in sorted(groups.items()):
-        for start in range(0, len(uuids), 20):
-            request = v.Relate(
-                task_uuids=uuids[start : start + 20],
-                task_link_type_uuid=link_type,
-                link_desc_type=desc,
-            )
-            relate(principal, team.uuid, copy.uuid, request)
+    return groups
 
 
 def _copy_of(team: Team, source: TaskModel, project: str, keep: set[str], parent: str) -> TaskModel:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from .fields import MAX_SECONDS
+
 MAX_SUMMARY = 1024
 MAX_DESC = 65536
 MAX_BATCH = 100
@@ -42,7 +44,8 @@ class TaskCreate(Loose):
     desc: StrictStr | None = Field(default=None, max_length=MAX_DESC)
     desc_rich: StrictStr | None = Field(default=None, max_length=MAX_DESC)
     priority: StrictStr | None = Field(default=None, max_length=8)
-    deadline: StrictInt | None = Field(default=None, ge=0)
+    deadline: StrictInt | None = Field(default=None, ge=0, le=MAX_SECONDS)
+    assess_manhour: StrictInt | None = Field(default=None, ge=0, le=2**53)  # not on update
     product_uuids: list[StrictStr] | None = Field(default=None, max_length=100)
     field_values: list[Any] | None = Field(default=None, max_length=200)
     watchers: list[StrictStr] | None = Field(default=None, max_length=200)
@@ -57,7 +60,7 @@ class TaskUpdate(Loose):
     desc: StrictStr | None = Field(default=None, max_length=MAX_DESC)
     desc_rich: StrictStr | None = Field(default=None, max_length=MAX_DESC)
     priority: StrictStr | None = Field(default=None, max_length=8)
-    deadline: StrictInt | None = Field(default=None, ge=0)
+    deadline: StrictInt | None = Field(default=None, ge=0, le=MAX_SECONDS)
     field_values: list[Any] | None = Field(default=None, max_length=200)
     server_update_stamp: StrictInt | None = None
 

@@ -106,6 +106,7 @@ def view(
         "related_activities": [],
         "related_devops_commits": [],
         "manhours": [],
+        "gantt": None,  # no time-view data is held
         "publish_version": None,
         "publish_content": [],
         "publish_content_done_count": 0,

@@ -197,3 +197,78 @@ def test_unexpected_failure_is_a_500_in_the_envelope(ones, monkeypatch):
         "type": "ServerError",
         "desc": "internal error",
     }
+
+
+def test_deadline_is_in_seconds(ones):
+    """A millisecond timestamp (year 54,000) is refused rather than stored as seconds."""
+    body = ones.add(
+        task("DU6krHBNdead0001", deadline=1671206399),
+        task("DU6krHBNdead0002", deadline=1671206399000),
+        task(
+            "DU6krHBNdead0003",
+            field_values=[{"field_uuid": "field013", "type": 5, "value": 1671206399000}],
+        ),
+    )
+    assert [t["deadline"] for t in body["tasks"]] == [1671206399]
+    assert codes(body) == {"DU6krHBNdead0002": 801, "DU6krHBNdead0003": 611}
+    bad = ones.update({"uuid": "DU6krHBNdead0001", "deadline": 1671206399000})
+    assert [b["code"] for b in bad] == [801]
+    assert ones.info("DU6krHBNdead0001")["deadline"] == 1671206399
+
+
+SEED_TASK_FIELDS = {  # seed 001 "工作项" table: field -> JSON type (None: may be null)
+    "uuid": str,
+    "owner": str,
+    "assign": str,
+    "sprint_uuid": (str, type(None)),
+    "project_uuid": str,
+    "issue_type_uuid": str,
+    "status_uuid": str,
+    "create_time": int,
+    "summary": str,
+    "desc": str,
+    "desc_rich": str,
+    "parent_uuid": str,
+    "path": str,
+    "position": int,
+    "number": int,
+    "priority": str,
+    "deadline": (int, type(None)),
+    "field_values": list,
+    "watchers": list,
+    "code_commits": list,
+    "update_time": int,
+    "server_update_stamp": int,
+    "related_task_count": list,
+    "subtask_count": list,
+    "discussion_count": int,
+    "attachment_count": int,
+    "assess_manhour": (int, type(None)),
+    "total_manhour": int,
+    "remaining_manhour": (int, type(None)),
+    "manhours": list,
+    "gantt": (dict, type(None)),
+    "product_uuids": (list, type(None)),
+}
+
+
+def test_task_model_has_every_documented_field_with_its_unit(ones):
+    """assess_manhour is settable on create (only update lists it as not settable)."""
+    created = ones.new("model001", assess_manhour=300000)
+    for field, kind in SEED_TASK_FIELDS.items():
+        assert isinstance(created[field], kind), (field, created.get(field))
+    assert created["assess_manhour"] == 300000
+    assert (
+        len(str(created["create_time"])) == 16 and created["update_time"] >= created["create_time"]
+    )
+    values = {f["field_uuid"]: f for f in created["field_values"]}
+    assert values["field009"]["type"] == 5
+    assert values["field009"]["value"] == created["create_time"] // 1_000_000  # date: seconds
+    assert ones.update({"uuid": created["uuid"], "assess_manhour": 1, "summary": "x"}) == []
+    assert ones.info(created["uuid"])["assess_manhour"] == 300000
+
+
+def test_uuids_with_a_trailing_newline_are_607(ones):
+    body = ones.add(task("DU6krHBNnewline1\n"), task("DU6krHBNnewline2", assign="DU6krHBN\n"))
+    assert body["tasks"] == []
+    assert codes(body) == {"DU6krHBNnewline1\n": 607, "DU6krHBNnewline2": 801}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import DANA, DOING, P1, P2, PEI, SPRINT2, STORY_TYPE, TEAM, VERA
+from .conftest import DANA, DOING, OSCAR, P1, P2, PEI, SPRINT2, STORY_TYPE, TEAM, VERA
 
 
 def delete(ones, uuid, user=DANA):
@@ -58,6 +58,9 @@ def test_info_by_uuid_or_number_and_permissions(ones):
     assert status == 403 and body["code"] == 403 and body["type"] == "PermissionDenied"
     status, body = ones.call("GET", f"/team/OtherTm1/task/{task['uuid']}/info")
     assert status == 404
+    for odd in ("²", "١", "0", "-1", "1.0", "0x1"):  # numbers are ASCII digits only
+        status, body = ones.call("GET", f"/team/{TEAM}/task/{odd}/info")
+        assert status == 404 and body["code"] == 404, (odd, body)
 
 
 def test_batch_info_get_and_post(ones):
@@ -84,6 +87,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     source = ones.new(
         "copySrc1",
         deadline=1700000000,
+        assess_manhour=500000,
         watchers=[PEI],
         sprint_uuid=SPRINT2,
         field_values=[{"field_uuid": "FtXt0001", "type": 2, "value": "n"}],
@@ -106,6 +110,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     assert bare["uuid"].startswith(DANA) and bare["owner"] == DANA
     assert bare["issue_type_uuid"] == STORY_TYPE and bare["status_uuid"] == DOING
     assert bare["deadline"] is None and bare["watchers"] == [DANA]
+    assert bare["assess_manhour"] is None
     assert bare["subtask_count"] == [0, 0] and bare["related_task_count"] == [0, 0]
     assert bare["sprint_uuid"] == SPRINT2
     assert {f["field_uuid"]: f["value"] for f in bare["field_values"]}["FtXt0001"] == "n"
@@ -132,6 +137,7 @@ def test_copy_with_and_without_reserve_contents(ones):
     assert status == 200, body
     full = body["task"]
     assert full["deadline"] == 1700000000 and full["watchers"] == [PEI, DANA]
+    assert full["assess_manhour"] == 500000
     assert full["subtask_count"] == [1, 0] and full["related_task_count"] == [1, 1]
     assert [r["uuid"] for r in full["related_tasks"]] == [rel["uuid"]]
     (sub_copy,) = full["subtasks"]
@@ -163,3 +169,55 @@ def test_copy_with_and_without_reserve_contents(ones):
         user=VERA,
     )
     assert status == 403
+
+
+def test_copy_needs_view_tasks_on_the_target_as_documented(ones):
+    source = ones.new("viewCpy1", project_uuid=P1)
+    sub = ones.new("viewCpy2", project_uuid=P1, parent_uuid=source["uuid"])
+    rel = ones.new("viewCpy3", project_uuid=P1)
+    status, _ = ones.call(
+        "POST", f"/team/{TEAM}/task/{source['uuid']}/related_tasks", {"task_uuids": [rel["uuid"]]}
+    )
+    assert status == 200
+    path = f"/team/{TEAM}/task/{source['uuid']}/copy"
+    request = {
+        "project_uuid": P1,
+        "issue_type_uuid": STORY_TYPE,
+        "status_uuid": DOING,
+        "reserve_contents": ["relatedTask", "subTask"],
+    }
+    # Vera only views P1: enough to copy within it (seed 001: 目标 issueType 下 view_tasks)
+    status, body = ones.call("POST", path, request, user=VERA)
+    assert status == 200, body
+    copy = body["task"]
+    assert copy["uuid"].startswith(VERA) and copy["owner"] == VERA
+    assert copy["subtask_count"] == [1, 0] and copy["related_task_count"] == [1, 0]
+    assert copy["subtasks"][0]["uuid"] != sub["uuid"]
+    assert ones.info(rel["uuid"])["related_task_count"] == [2, 0]
+    assert ones.project_counts(P1) == (4, 1, 0)
+    # without view_tasks on the target (P2) or at all, nothing is written
+    status, body = ones.call("POST", path, {**request, "project_uuid": P2}, user=VERA)
+    assert status == 403 and body["code"] == 403
+    status, body = ones.call("POST", path, request, user=OSCAR)
+    assert status == 403 and body["code"] == 403
+    assert ones.project_counts(P1) == (4, 1, 0) and ones.project_counts(P2) == (0, 0, 0)
+
+
+def test_copy_refused_before_writing_when_a_relation_cannot_be_copied(ones, monkeypatch):
+    from chalicelib.workitems import service
+
+    monkeypatch.setattr(service, "MAX_LINKS", 2)
+    source, full, other = ones.new("cpFull01"), ones.new("cpFull02"), ones.new("cpFull03")
+    for uuid in (source["uuid"], other["uuid"]):
+        status, _ = ones.call(
+            "POST", f"/team/{TEAM}/task/{full['uuid']}/related_tasks", {"task_uuids": [uuid]}
+        )
+        assert status == 200
+    request = {"project_uuid": P2, "issue_type_uuid": STORY_TYPE, "status_uuid": DOING}
+    path = f"/team/{TEAM}/task/{source['uuid']}/copy"
+    status, body = ones.call("POST", path, {**request, "reserve_contents": ["relatedTask"]})
+    assert status == 400 and body["code"] == 801, body
+    assert ones.project_counts() == (3, 0, 0)  # no copy was written
+    assert ones.new("cpFull04")["number"] == 4
+    status, body = ones.call("POST", path, request)
+    assert status == 200 and body["task"]["related_task_count"] == [0, 0]

@@ -103,3 +103,21 @@ def test_related_task_in_a_project_the_caller_cannot_view(ones):
     assert related["summary"] == ""
     (related,) = ones.info(a["uuid"])["related_tasks"]
     assert related["readable"] is True and related["summary"] == "task hiddenB1"
+
+
+def test_both_ends_of_a_relation_record_it_in_their_history(ones):
+    a, b = ones.new("histRelA"), ones.new("histRelB")
+    assert relate(ones, a["uuid"], [b["uuid"]])[0] == 200
+    assert unrelate(ones, a["uuid"], [b["uuid"]])[0] == 200
+
+    def history(uuid):
+        status, body = ones.call("GET", f"/team/{TEAM}/task/{uuid}/activities")
+        assert status == 200
+        return [(x["action"], x["changes"]) for x in body["activities"][1:]]
+
+    rel = [{"field": "related_tasks", "old": None, "new": [b["uuid"]]}]
+    unrel = [{"field": "related_tasks", "old": [b["uuid"]], "new": None}]
+    assert history(a["uuid"]) == [("relate", rel), ("unrelate", unrel)]
+    rel = [{"field": "related_tasks", "old": None, "new": [a["uuid"]]}]
+    unrel = [{"field": "related_tasks", "old": [a["uuid"]], "new": None}]
+    assert history(b["uuid"]) == [("relate", rel), ("unrelate", unrel)]

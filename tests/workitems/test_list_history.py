@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from .conftest import DANA, P1, P2, PEI, SPRINT2, TEAM, VERA
 
 
@@ -91,3 +94,39 @@ def test_activities_record_who_changed_what(ones):
     assert status == 403
     status, body = ones.call("GET", f"/team/{TEAM}/task/DU6krHBNmissing1/activities")
     assert status == 404
+
+
+def _cursor(data) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+def test_odd_cursors_are_801_and_never_reach_dynamodb(ones):
+    task = ones.new("cursor01")
+    for data in (
+        {"n": True, "u": task["uuid"]},
+        {"n": 1, "u": ""},
+        {"n": 1, "u": "not a task uuid"},
+        {"n": -1, "u": task["uuid"]},
+        {"n": 10**40, "u": task["uuid"]},
+        {"n": 1.5, "u": task["uuid"]},
+        [1, 2],
+    ):
+        status, body = listing(ones, cursor=_cursor(data))
+        assert status == 400 and body["code"] == 801, (data, body)
+    path = f"/team/{TEAM}/task/{task['uuid']}/activities"
+    for data in ({"s": True}, {"s": -5}, {"s": 10**40}, {"s": "1"}, {}):
+        status, body = ones.call("GET", f"{path}?cursor={_cursor(data)}")
+        assert status == 400 and body["code"] == 801, (data, body)
+
+
+def test_a_cursor_belongs_to_its_query(ones):
+    for i in range(3):
+        ones.new(f"cursorQ{i}", assign=PEI)
+    status, body = listing(ones, assign=PEI, limit=1)
+    assert status == 200 and body["has_more"]
+    status, other = listing(ones, assign=DANA, limit=1, cursor=body["cursor"])
+    assert status == 400 and other["code"] == 801
+    status, other = listing(ones, assign=PEI, project_uuid=P2, limit=1, cursor=body["cursor"])
+    assert status == 400 and other["code"] == 801
+    status, same = listing(ones, assign=PEI, limit=5, cursor=body["cursor"])
+    assert status == 200 and same["count"] == 2
