@@ -22,6 +22,8 @@ _GERRIT = re.compile(
     rf"|[^~\s]{{1,255}}~[^~\s]{{1,255}}~{CHANGE_ID})$"  # project~branch~Change-Id
 )
 _TOWER = re.compile(r"^[0-9a-f]{32}$")
+MAX_ID_BYTES = 1000
+KEY_BYTES = 1024
 _OTHER = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")
 
 
@@ -98,6 +100,12 @@ def normalise(target: str, target_id: str, *, flat: bool = False) -> tuple[str, 
         expected = EXPECTED.get(target, "letters, digits and ._~:- (at most 128)")
         raise BadRequest(
             f"invalid {target} id {target_id[:80]!r}: expected {expected}", field="target_id"
+        )
+    # `target#id` is a DynamoDB key: the flat links' range key holds at most 1024 bytes
+    limit = min(MAX_ID_BYTES, KEY_BYTES - len(target.encode()) - 1)
+    if len(value.encode()) > limit:
+        raise BadRequest(
+            f"invalid {target} id {target_id[:80]!r}: at most {limit} bytes", field="target_id"
         )
     return target, value
 

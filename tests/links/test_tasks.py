@@ -329,3 +329,22 @@ def test_unexpected_failure_is_a_500_in_the_envelope(dtask, monkeypatch):
 
     monkeypatch.setattr(service, "get_task", broken)
     assert dtask("GET", f"/task/{'a' * 24}") == (500, {"error": True, "result": "internal error"})
+
+
+def test_ids_too_large_for_a_dynamodb_key_are_refused(dtask):
+    """A gerrit id within the character limits but over DynamoDB's key bytes (2048 for the
+    index's hash key, 1024 for the flat links' range key) is a 400, not a 500."""
+    task_id = dtask.new_task()
+    wide = quote("😀" * 255 + "~1", safe="~")  # 1022 bytes of UTF-8
+    for method, path in [
+        ("PUT", f"/task/{task_id}/link/gerrit/{wide}"),
+        ("DELETE", f"/task/{task_id}/link/gerrit/{wide}"),
+        ("GET", f"/task/link/gerrit/{wide}"),
+        ("DELETE", f"/task/link/gerrit/{wide}"),
+    ]:
+        status, body = dtask(method, path)
+        assert status == 400 and "at most 1000 bytes" in body["result"], (method, body)
+    pair = {"target_a": "bugzilla", "a_id": "1", "target_b": "gerrit", "b_id": "😀" * 255 + "~1"}
+    status, body = dtask("PUT", "/links", body=pair)
+    assert status == 400 and "at most 1000 bytes" in body["result"], body
+    assert service.links_of(task_id) == {}
