@@ -61,7 +61,8 @@ def _is_cancelled(exc: TransactWriteError) -> bool:
 
 
 def create_task() -> str:
-    task = TaskModel(task_id=ids.object_id(), create_at=ids.now_ms(), links={})
+    created = ids.now_ms()  # one reading: the id's second and `createAt` agree
+    task = TaskModel(task_id=ids.object_id(created // 1000), create_at=created, links={})
     task.save(condition=TaskModel.task_id.does_not_exist())
     return task.task_id
 

@@ -36,6 +36,30 @@ def test_create_answers_an_object_id_with_and_without_slash(dtask):
     assert int(task_id[:8], 16) == task["createAt"] // 1000  # milliseconds, same instant
 
 
+def test_create_at_and_the_id_tell_the_same_second(dtask, monkeypatch):
+    """The id's creation second and `createAt` come from one clock reading, even when the
+    clock ticks over a second between two readings."""
+    from chalicelib.core import ids
+
+    readings = iter([1_700_000_000_999_000_000, 1_700_000_001_001_000_000])
+
+    class Clock:
+        @staticmethod
+        def time_ns():
+            return next(readings)
+
+        @staticmethod
+        def time():
+            return next(readings) / 1e9
+
+    monkeypatch.setattr(ids, "time", Clock)
+    task_id = service.create_task()
+    monkeypatch.undo()
+    created = dtask("GET", f"/task/{task_id}")[1]["result"]["createAt"]
+    assert created == 1_700_000_000_999
+    assert int(task_id[:8], 16) == created // 1000
+
+
 def test_tower_todo_get_set_delete_with_and_without_slash(dtask):
     task_id = dtask.new_task()
     assert dtask("GET", f"/task/{task_id}/tower/todo/") == (200, {"error": False, "result": None})
