@@ -283,8 +283,16 @@ def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
         tx.delete(ItemLinkModel(b, a))
 
 
-def items_linked_to(target: str, target_id: str) -> dict[str, list[str]]:
-    """target -> ids linked to the item, every page of its adjacency list."""
+def flat_names() -> tuple[str, ...]:
+    """The target names the flat links take (`tower` stands for `tower_todo`)."""
+    return targets.flat_names()
+
+
+def items_linked_to(target: str, target_id: str, *, only: str | None = None):
+    """target -> ids linked to the item, every page of its adjacency list; with `only`, the
+    ids of that one target."""
+    if only is not None:
+        return items_linked_to(target, target_id).get(targets.flat_name(only), [])
     key = link_key(*targets.normalise(target, target_id, flat=True))
     found: dict[str, list[str]] = {}
     last = None

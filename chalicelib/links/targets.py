@@ -80,14 +80,24 @@ FLAT_NAMES = {"tower": "tower_todo"}
 
 
 def flat_targets() -> tuple[str, ...]:
-    return tuple(FLAT_NAMES.get(t, t) for t in targets())
+    return tuple(flat_name(t) for t in targets())
+
+
+def flat_name(target: str) -> str:
+    return FLAT_NAMES.get(target, target)
+
+
+def flat_names() -> tuple[str, ...]:
+    """Every name the flat links take: the flat targets and their aliases."""
+    aliases = tuple(a for a, t in FLAT_NAMES.items() if t in flat_targets())
+    return flat_targets() + tuple(a for a in aliases if a not in flat_targets())
 
 
 def normalise(target: str, target_id: str, *, flat: bool = False) -> tuple[str, str]:
     """(target, canonical id) or BadRequest naming what was expected. `flat`: the names of
     the successor's `/links`."""
     if flat:
-        target = FLAT_NAMES.get(target, target)
+        target = flat_name(target)
         if target not in flat_targets():
             raise BadRequest(
                 f"unknown target {target[:40]!r}; known targets: {', '.join(flat_targets())}",
