@@ -43,18 +43,23 @@ def _secret(name: str) -> str | None:
     return (os.environ.get(name) or "").strip() or None
 
 
-@lru_cache(maxsize=16)
 def secret(reference: str | None) -> str | None:
     """A secret's value: the setting itself, or for `ssm:<name>` the SSM parameter, read
     once per process when a tracker is first asked (so a missing parameter fails only the
-    tracker's items, never the other routes)."""
+    tracker's items, never the other routes). A failed read is not remembered: the next
+    call asks again."""
     if not reference or not reference.startswith("ssm:"):
         return reference
     try:
-        answer = aws.client("ssm").get_parameter(Name=reference[4:], WithDecryption=True)
+        return _ssm_parameter(reference[4:])
     except Exception as exc:
         log.warning("cannot read secret %s: %s", reference, type(exc).__name__)
         return None
+
+
+@lru_cache(maxsize=16)
+def _ssm_parameter(name: str) -> str | None:
+    answer = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)
     return answer["Parameter"]["Value"] or None
 
 
@@ -88,5 +93,5 @@ def links_config() -> LinksConfig:
 
 def reload() -> LinksConfig:
     links_config.cache_clear()
-    secret.cache_clear()
+    _ssm_parameter.cache_clear()
     return links_config()

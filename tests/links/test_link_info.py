@@ -165,3 +165,19 @@ def test_no_links_ask_nobody(dtask, trackers):
     task_id = linked()
     assert dtask("GET", f"/task/{task_id}/link_info") == (200, {"error": False, "result": []})
     assert trackers.requests == []
+
+
+def test_a_secret_that_could_not_be_read_is_asked_again(dtask, trackers, settings_env):
+    """A failed SSM read (missing parameter, throttling) is not remembered for the life of
+    the process: once the parameter can be read, the tracker answers."""
+    settings_env(TASKHUB_TOWER_TOKEN="ssm:/taskhub/test/dtask/late-token")
+    task_id = linked(("tower", GUID_DONE))
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"failed get tower {GUID_DONE}"
+    ]
+    aws.client("ssm").put_parameter(
+        Name="/taskhub/test/dtask/late-token", Value=trackers.tower_token, Type="SecureString"
+    )
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"tower {GUID_DONE} status completed"
+    ]
