@@ -181,3 +181,16 @@ def test_a_secret_that_could_not_be_read_is_asked_again(dtask, trackers, setting
     assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
         f"tower {GUID_DONE} status completed"
     ]
+
+
+def test_the_cache_holds_a_bounded_number_of_answers(dtask, trackers, settings_env, monkeypatch):
+    settings_env(TASKHUB_LINKS_CACHE_TTL="60")
+    monkeypatch.setattr(connectors, "MAX_CACHED", 2)
+    task_id = linked(("bugzilla", "123"), ("bugzilla", "124"), ("bugzilla", "125"))
+    assert len(dtask("GET", f"/task/{task_id}/link_info")[1]["result"]) == 3
+    assert len(connectors._cache) == 2
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        "bugzilla 123 status CONFIRMED",
+        "bugzilla 124 status RESOLVED FIXED",
+        "bugzilla 125 status NEW",
+    ]
