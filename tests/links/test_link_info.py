@@ -194,3 +194,21 @@ def test_the_cache_holds_a_bounded_number_of_answers(dtask, trackers, settings_e
         "bugzilla 124 status RESOLVED FIXED",
         "bugzilla 125 status NEW",
     ]
+
+
+def test_a_dropped_or_slow_bugzilla_and_tower_fail_only_their_lines(dtask, trackers):
+    dropped = linked(("bugzilla", "123"), ("bugzilla", trackers.dropping_bug), ("gerrit", "4567"))
+    assert dtask("GET", f"/task/{dropped}/link_info")[1]["result"] == [
+        "failed get bugzilla 123",  # asked in the same batch as the dropping one
+        f"failed get bugzilla {trackers.dropping_bug}",
+        "gerrit 4567 status MERGED",
+    ]
+    towers = linked(
+        ("tower", trackers.slow_todo), ("tower", trackers.dropping_todo), ("tower", GUID_OPEN)
+    )
+    assert dtask("GET", f"/task/{towers}/link_info")[1]["result"] == [
+        f"tower {GUID_OPEN} status open",
+        f"failed get tower {trackers.slow_todo}",
+        f"failed get tower {trackers.dropping_todo}",
+    ]
+    assert not trackers.release.is_set()  # the slow todo is still held back
