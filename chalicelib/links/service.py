@@ -68,13 +68,13 @@ def create_task() -> str:
 
 
 def get_task(task_id: str) -> dict:
+    """The task as the original stored it: `tower_todo` only once one is set."""
     model = _load(task_id)
-    return {
-        "_id": model.task_id,
-        "createAt": int(model.create_at),
-        "tower_todo": model.tower_todo,
-        "link": _links(model),
-    }
+    task = {"_id": model.task_id, "createAt": int(model.create_at)}
+    if model.tower_todo:
+        task["tower_todo"] = model.tower_todo
+    task["link"] = _links(model)
+    return task
 
 
 def delete_task(task_id: str) -> None:
