@@ -212,3 +212,10 @@ def test_a_dropped_or_slow_bugzilla_and_tower_fail_only_their_lines(dtask, track
         f"failed get tower {trackers.dropping_todo}",
     ]
     assert not trackers.release.is_set()  # the slow todo is still held back
+
+
+def test_the_timeout_keeps_link_info_within_api_gateways_limit(settings_env):
+    """A refused Bugzilla batch costs two rounds of calls; both fit in API Gateway's 29 s."""
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="100").timeout == 12
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="0.001").timeout == 0.05
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="soon").timeout == 5
