@@ -19,9 +19,10 @@ def user_uuid() -> str:
     return random_alnum(8)
 
 
-def object_id() -> str:
-    """24-hex MongoDB-style ObjectId: 4 bytes of creation seconds, then 8 random bytes."""
-    return f"{int(time.time()):08x}" + os.urandom(8).hex()
+def object_id(seconds: int | None = None) -> str:
+    """24-hex MongoDB-style ObjectId: 4 bytes of creation seconds (now, unless given), then 8
+    random bytes."""
+    return f"{int(time.time()) if seconds is None else seconds:08x}" + os.urandom(8).hex()
 
 
 def now_us() -> int:

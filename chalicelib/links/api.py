@@ -149,9 +149,14 @@ def link_info(request: FaceRequest, task_id: str):
 
 
 # ---- the successor's flat links -----------------------------------------------------------
+# Two forms of the successor's parameters are taken: the later one names each parameter
+# after its target (`bugzilla=1&gerrit=2`; on GET the wanted side is `-` and the answer is a
+# list of its ids), the earlier one spells them out (`target_a`, `a_id`, `target_b`, `b_id`;
+# on GET `target`, `id`, answering target -> ids).
 
 Target = Annotated[str, Field(min_length=1, max_length=32)]
 TargetId = Annotated[str, Field(min_length=1, max_length=600)]
+WANTED = "-"
 
 
 class Params(BaseModel):
@@ -178,26 +183,63 @@ def _params(request: FaceRequest) -> dict:
     return {**request.query, **body}
 
 
+def _named(params: dict) -> list[tuple[str, str]]:
+    """The later form's two items, (target, id), from parameters named after targets."""
+    names = service.flat_names()
+    items = []
+    for name, value in params.items():
+        if name not in names:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise BadRequest(f"{name}: expected an id")
+        value = str(value).strip()
+        if not value or len(value) > 600:
+            raise BadRequest(f"{name}: expected an id of 1 to 600 characters")
+        items.append((name, value))
+    if len(items) != 2:
+        raise BadRequest(
+            f"give two items: two parameters named after targets ({', '.join(names)}), "
+            "e.g. bugzilla=1&gerrit=2, or target_a, a_id, target_b, b_id"
+        )
+    return items
+
+
+def _pair(request: FaceRequest) -> tuple[str, str, str, str]:
+    params = _params(request)
+    if not {"target_a", "a_id", "target_b", "b_id"} & params.keys():
+        (target_a, a_id), (target_b, b_id) = _named(params)
+        return target_a, a_id, target_b, b_id
+    pair = request.parse(ItemPair, params)
+    return pair.target_a, pair.a_id, pair.target_b, pair.b_id
+
+
 @face.route("/links", methods=("PUT",))
 def link_items(request: FaceRequest):
-    """Link two items directly (`target_a`, `a_id`, `target_b`, `b_id`); idempotent."""
+    """Link two items directly; idempotent."""
     _allow(request, WRITE)
-    pair = request.parse(ItemPair, _params(request))
-    service.link_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    service.link_items(*_pair(request))
     return True
 
 
 @face.route("/links", methods=("DELETE",))
 def unlink_items(request: FaceRequest):
     _allow(request, WRITE)
-    pair = request.parse(ItemPair, _params(request))
-    service.unlink_items(pair.target_a, pair.a_id, pair.target_b, pair.b_id)
+    service.unlink_items(*_pair(request))
     return True
 
 
 @face.route("/links", methods=("GET",))
 def items_linked_to(request: FaceRequest):
-    """What one item (`target`, `id`) is linked to: target -> ids."""
+    """What one item is linked to: the ids of the `-` target (later form), or target -> ids
+    (`target`, `id`)."""
     _allow(request, READ)
-    item = request.parse(Item, _params(request))
+    params = _params(request)
+    if not {"target", "id"} & params.keys():
+        (first, first_id), (second, second_id) = _named(params)
+        if (first_id == WANTED) == (second_id == WANTED):
+            raise BadRequest("one of the two must be '-', the target whose ids are wanted")
+        if first_id == WANTED:
+            return service.items_linked_to(second, second_id, only=first)
+        return service.items_linked_to(first, first_id, only=second)
+    item = request.parse(Item, params)
     return service.items_linked_to(item.target, item.id)

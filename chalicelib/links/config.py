@@ -43,18 +43,23 @@ def _secret(name: str) -> str | None:
     return (os.environ.get(name) or "").strip() or None
 
 
-@lru_cache(maxsize=16)
 def secret(reference: str | None) -> str | None:
     """A secret's value: the setting itself, or for `ssm:<name>` the SSM parameter, read
     once per process when a tracker is first asked (so a missing parameter fails only the
-    tracker's items, never the other routes)."""
+    tracker's items, never the other routes). A failed read is not remembered: the next
+    call asks again."""
     if not reference or not reference.startswith("ssm:"):
         return reference
     try:
-        answer = aws.client("ssm").get_parameter(Name=reference[4:], WithDecryption=True)
+        return _ssm_parameter(reference[4:])
     except Exception as exc:
         log.warning("cannot read secret %s: %s", reference, type(exc).__name__)
         return None
+
+
+@lru_cache(maxsize=16)
+def _ssm_parameter(name: str) -> str | None:
+    answer = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)
     return answer["Parameter"]["Value"] or None
 
 
@@ -81,12 +86,13 @@ def links_config() -> LinksConfig:
         gerrit_password=_secret("TASKHUB_GERRIT_PASSWORD"),
         tower_url=_url("TASKHUB_TOWER_URL", "https://tower.im"),
         tower_token=_secret("TASKHUB_TOWER_TOKEN"),
-        timeout=_number("TASKHUB_LINKS_TIMEOUT", 5.0, 0.05, 25.0),
+        # a refused Bugzilla batch takes two rounds: both within API Gateway's 29 s
+        timeout=_number("TASKHUB_LINKS_TIMEOUT", 5.0, 0.05, 12.0),
         cache_ttl=_number("TASKHUB_LINKS_CACHE_TTL", 30.0, 0.0, 3600.0),
     )
 
 
 def reload() -> LinksConfig:
     links_config.cache_clear()
-    secret.cache_clear()
+    _ssm_parameter.cache_clear()
     return links_config()

@@ -37,6 +37,7 @@ XSSI_PREFIX = ")]}'"
 BUGZILLA_FIELDS = "id,status,resolution,is_open"
 BUGZILLA_REFUSALS = {101, 102}
 
+MAX_CACHED = 10_000
 _cache: dict[Item, tuple[float, str]] = {}
 _cache_lock = threading.Lock()
 
@@ -56,12 +57,20 @@ def _cached(item: Item) -> str | None:
 
 
 def _remember(lines: Lines, ttl: float) -> None:
+    """Keep answers for `ttl` seconds, at most MAX_CACHED of them: when full, expired
+    answers go first, then the oldest."""
     if ttl <= 0:
         return
-    expires = time.monotonic() + ttl
+    now = time.monotonic()
     with _cache_lock:
         for item, line in lines.items():
-            _cache[item] = (expires, line)
+            _cache.pop(item, None)  # re-inserted last: the dict's order is the age order
+            _cache[item] = (now + ttl, line)
+        if len(_cache) > MAX_CACHED:
+            for item in [i for i, (expires, _) in _cache.items() if expires <= now]:
+                del _cache[item]
+        while len(_cache) > MAX_CACHED:
+            del _cache[next(iter(_cache))]
 
 
 def failed(item: Item) -> str:

@@ -61,19 +61,20 @@ def _is_cancelled(exc: TransactWriteError) -> bool:
 
 
 def create_task() -> str:
-    task = TaskModel(task_id=ids.object_id(), create_at=ids.now_ms(), links={})
+    created = ids.now_ms()  # one reading: the id's second and `createAt` agree
+    task = TaskModel(task_id=ids.object_id(created // 1000), create_at=created, links={})
     task.save(condition=TaskModel.task_id.does_not_exist())
     return task.task_id
 
 
 def get_task(task_id: str) -> dict:
+    """The task as the original stored it: `tower_todo` only once one is set."""
     model = _load(task_id)
-    return {
-        "_id": model.task_id,
-        "createAt": int(model.create_at),
-        "tower_todo": model.tower_todo,
-        "link": _links(model),
-    }
+    task = {"_id": model.task_id, "createAt": int(model.create_at)}
+    if model.tower_todo:
+        task["tower_todo"] = model.tower_todo
+    task["link"] = _links(model)
+    return task
 
 
 def delete_task(task_id: str) -> None:
@@ -282,8 +283,16 @@ def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
         tx.delete(ItemLinkModel(b, a))
 
 
-def items_linked_to(target: str, target_id: str) -> dict[str, list[str]]:
-    """target -> ids linked to the item, every page of its adjacency list."""
+def flat_names() -> tuple[str, ...]:
+    """The target names the flat links take (`tower` stands for `tower_todo`)."""
+    return targets.flat_names()
+
+
+def items_linked_to(target: str, target_id: str, *, only: str | None = None):
+    """target -> ids linked to the item, every page of its adjacency list; with `only`, the
+    ids of that one target."""
+    if only is not None:
+        return items_linked_to(target, target_id).get(targets.flat_name(only), [])
     key = link_key(*targets.normalise(target, target_id, flat=True))
     found: dict[str, list[str]] = {}
     last = None

@@ -22,6 +22,8 @@ _GERRIT = re.compile(
     rf"|[^~\s]{{1,255}}~[^~\s]{{1,255}}~{CHANGE_ID})$"  # project~branch~Change-Id
 )
 _TOWER = re.compile(r"^[0-9a-f]{32}$")
+MAX_ID_BYTES = 1000
+KEY_BYTES = 1024
 _OTHER = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")
 
 
@@ -78,14 +80,24 @@ FLAT_NAMES = {"tower": "tower_todo"}
 
 
 def flat_targets() -> tuple[str, ...]:
-    return tuple(FLAT_NAMES.get(t, t) for t in targets())
+    return tuple(flat_name(t) for t in targets())
+
+
+def flat_name(target: str) -> str:
+    return FLAT_NAMES.get(target, target)
+
+
+def flat_names() -> tuple[str, ...]:
+    """Every name the flat links take: the flat targets and their aliases."""
+    aliases = tuple(a for a, t in FLAT_NAMES.items() if t in flat_targets())
+    return flat_targets() + tuple(a for a in aliases if a not in flat_targets())
 
 
 def normalise(target: str, target_id: str, *, flat: bool = False) -> tuple[str, str]:
     """(target, canonical id) or BadRequest naming what was expected. `flat`: the names of
     the successor's `/links`."""
     if flat:
-        target = FLAT_NAMES.get(target, target)
+        target = flat_name(target)
         if target not in flat_targets():
             raise BadRequest(
                 f"unknown target {target[:40]!r}; known targets: {', '.join(flat_targets())}",
@@ -98,6 +110,12 @@ def normalise(target: str, target_id: str, *, flat: bool = False) -> tuple[str, 
         expected = EXPECTED.get(target, "letters, digits and ._~:- (at most 128)")
         raise BadRequest(
             f"invalid {target} id {target_id[:80]!r}: expected {expected}", field="target_id"
+        )
+    # `target#id` is a DynamoDB key: the flat links' range key holds at most 1024 bytes
+    limit = min(MAX_ID_BYTES, KEY_BYTES - len(target.encode()) - 1)
+    if len(value.encode()) > limit:
+        raise BadRequest(
+            f"invalid {target} id {target_id[:80]!r}: at most {limit} bytes", field="target_id"
         )
     return target, value
 

@@ -51,3 +51,17 @@ def test_dtask_paths_with_and_without_trailing_slash(server):
     assert status == 404 and body == {"error": True, "result": f"task {task_id} not found"}
     status, body = server.call("POST", "/dtask/task/")
     assert status == 401 and body["error"] is True
+
+    # the successor's flat links; GET takes its parameters from the body, as its clients send
+    pair = {"bugzilla": "1", "gerrit": "2"}
+    assert server.call("PUT", "/dtask/links/", pair, user) == (200, ok)
+    wanted = {"bugzilla": "1", "gerrit": "-"}
+    assert server.call("GET", "/dtask/links", wanted, user) == (
+        200,
+        {"error": False, "result": ["2"]},
+    )
+    assert server.call("DELETE", "/dtask/links", pair, user) == (200, ok)
+    assert server.call("GET", "/dtask/links/", wanted, user) == (
+        200,
+        {"error": False, "result": []},
+    )

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from botocore.client import BaseClient
 
 from chalicelib.links import config as links_config
 from chalicelib.links import connectors
@@ -77,6 +78,22 @@ def dtask(api, apply_workspace, settings_env):
     return Caller()
 
 
+@pytest.fixture
+def atomic_requests(monkeypatch):
+    """DynamoDB applies each request atomically; moto does not (a busy machine shows lost
+    `ADD`s and "dictionary changed size" errors from its tables). One lock around each AWS
+    request gives threads DynamoDB's guarantee and nothing more: requests of different
+    threads still interleave."""
+    lock = threading.Lock()
+    real = BaseClient._make_api_call
+
+    def one_at_a_time(self, operation, params):
+        with lock:
+            return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", one_at_a_time)
+
+
 # ---- the fake trackers --------------------------------------------------------------------
 
 CHANGE_ID = "I" + "a" * 40
@@ -101,6 +118,7 @@ class Trackers:
         self.secret_bugs = {"666"}  # error 102, access denied
         self.faulty_bugs = {"777"}  # listed in `faults`
         self.slow_bug = "999999"  # held back past the timeout
+        self.dropping_bug = "888888"  # the connection drops before any answer
         self.changes = {
             "4567": "MERGED",
             "4568": "NEW",
@@ -108,6 +126,7 @@ class Trackers:
             f"my/project~master~{CHANGE_ID}": "MERGED",
         }
         self.todos = {"d9bb255f3c6d4deca4c7a127bb90b9be": True, "0" * 32: False}
+        self.slow_todo, self.dropping_todo = "a" * 32, "b" * 32
 
     def seen(self, prefix: str) -> list:
         return [r for r in self.requests if r[1].startswith(prefix)]
@@ -127,6 +146,10 @@ def handler_for(trackers: Trackers):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def drop(self):
+            self.close_connection = True
+            self.connection.shutdown(2)
 
         def do_GET(self):
             url = urlsplit(self.path)
@@ -150,6 +173,8 @@ def handler_for(trackers: Trackers):
                 return self.send(400, json.dumps({"error": True, "code": 1, "message": "?"}))
             if trackers.slow_bug in ids:
                 trackers.release.wait(1.0)
+            if trackers.dropping_bug in ids:
+                return self.drop()
             for bug in ids:
                 if bug in trackers.invalid_bugs:
                     return self.send(
@@ -194,9 +219,7 @@ def handler_for(trackers: Trackers):
             if change == "9001":  # slow
                 trackers.release.wait(1.0)
             if change == "9002":  # the connection drops before any answer
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return None
+                return self.drop()
             if change == "9003":  # a proxy's error page instead of JSON
                 return self.send(502, "<html>Bad Gateway</html>", "text/html")
             status = trackers.changes.get(change)
@@ -208,6 +231,10 @@ def handler_for(trackers: Trackers):
         def tower(self, guid, headers):
             if headers.get("authorization") != f"Bearer {trackers.tower_token}":
                 return self.send(401, json.dumps({"errors": [{"status": "401"}]}))
+            if guid == trackers.slow_todo:
+                trackers.release.wait(1.0)
+            if guid == trackers.dropping_todo:
+                return self.drop()
             if guid not in trackers.todos:
                 return self.send(
                     404,

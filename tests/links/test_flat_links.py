@@ -69,3 +69,47 @@ def test_bad_flat_links_write_nothing(dtask, api):
         {"error": True, "result": "permission denied: write"},
     )
     assert form(api, "GET", "/links", {"target": "bugzilla", "id": "10"}, token=VIEWER)[0] == 200
+
+
+def test_the_successors_named_form(dtask, api):
+    """The successor's later form: two parameters named after their targets
+    (`bugzilla=1&gerrit=2`); on GET the wanted side's value is `-` and the answer is a list."""
+    ok = (200, {"error": False, "result": True})
+    assert form(api, "PUT", "/links/", {"bugzilla": "1", "gerrit": "2"}) == ok
+    assert form(api, "PUT", "/links", {"bugzilla": "01", "gerrit": "2"}) == ok  # a no-op
+    assert form(api, "PUT", "/links", {"tower_todo": GUID, "bugzilla": "1"}) == ok
+    assert dtask("PUT", "/links", body={"gerrit": 3, "bugzilla": 1}) == ok
+    assert form(api, "GET", "/links", {"bugzilla": "1", "gerrit": "-"}) == (
+        200,
+        {"error": False, "result": ["2", "3"]},
+    )
+    assert form(api, "GET", "/links", None, query={"gerrit": "2", "bugzilla": "-"}) == (
+        200,
+        {"error": False, "result": ["1"]},
+    )
+    assert form(api, "GET", "/links", {"bugzilla": "1", "tower_todo": "-"})[1]["result"] == [GUID]
+    assert form(api, "GET", "/links", {"tower_todo": GUID, "gerrit": "-"})[1]["result"] == []
+    # the same links, seen through the older parameters
+    assert form(api, "GET", "/links", {"target": "bugzilla", "id": "1"})[1]["result"] == {
+        "gerrit": ["2", "3"],
+        "tower_todo": [GUID],
+    }
+    assert form(api, "DELETE", "/links", {"bugzilla": "1", "gerrit": "2"}) == ok
+    assert form(api, "GET", "/links", {"bugzilla": "1", "gerrit": "-"})[1]["result"] == ["3"]
+
+    bad = [
+        ("PUT", {"bugzilla": "1"}, "two items"),
+        ("PUT", {"bugzilla": "1", "gerrit": "2", "tower_todo": GUID}, "two items"),
+        ("PUT", {"jira": "1", "gerrit": "2"}, "two items"),
+        ("PUT", {"bugzilla": "x", "gerrit": "2"}, "invalid bugzilla id 'x'"),
+        ("DELETE", {"bugzilla": "1", "gerrit": "-"}, "invalid gerrit id '-'"),
+        ("GET", {"bugzilla": "1", "gerrit": "2"}, "one of the two must be '-'"),
+        ("GET", {"bugzilla": "-", "gerrit": "-"}, "one of the two must be '-'"),
+        ("GET", {"bugzilla": "1"}, "two items"),
+    ]
+    for method, fields, message in bad:
+        status, body = form(api, method, "/links", fields)
+        assert status == 400 and message in body["result"], (method, fields, body)
+    status, body = dtask("PUT", "/links", body={"bugzilla": [1], "gerrit": "2"})
+    assert status == 400 and "bugzilla: expected an id" in body["result"], body
+    assert [i.other_key for i in ItemLinkModel.query("gerrit#2")] == []

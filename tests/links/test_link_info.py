@@ -165,3 +165,57 @@ def test_no_links_ask_nobody(dtask, trackers):
     task_id = linked()
     assert dtask("GET", f"/task/{task_id}/link_info") == (200, {"error": False, "result": []})
     assert trackers.requests == []
+
+
+def test_a_secret_that_could_not_be_read_is_asked_again(dtask, trackers, settings_env):
+    """A failed SSM read (missing parameter, throttling) is not remembered for the life of
+    the process: once the parameter can be read, the tracker answers."""
+    settings_env(TASKHUB_TOWER_TOKEN="ssm:/taskhub/test/dtask/late-token")
+    task_id = linked(("tower", GUID_DONE))
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"failed get tower {GUID_DONE}"
+    ]
+    aws.client("ssm").put_parameter(
+        Name="/taskhub/test/dtask/late-token", Value=trackers.tower_token, Type="SecureString"
+    )
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"tower {GUID_DONE} status completed"
+    ]
+
+
+def test_the_cache_holds_a_bounded_number_of_answers(dtask, trackers, settings_env, monkeypatch):
+    settings_env(TASKHUB_LINKS_CACHE_TTL="60")
+    monkeypatch.setattr(connectors, "MAX_CACHED", 2)
+    task_id = linked(("bugzilla", "123"), ("bugzilla", "124"), ("bugzilla", "125"))
+    assert len(dtask("GET", f"/task/{task_id}/link_info")[1]["result"]) == 3
+    assert len(connectors._cache) == 2
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        "bugzilla 123 status CONFIRMED",
+        "bugzilla 124 status RESOLVED FIXED",
+        "bugzilla 125 status NEW",
+    ]
+
+
+def test_a_dropped_or_slow_bugzilla_and_tower_fail_only_their_lines(dtask, trackers):
+    dropped = linked(("bugzilla", "123"), ("bugzilla", trackers.dropping_bug), ("gerrit", "4567"))
+    assert dtask("GET", f"/task/{dropped}/link_info")[1]["result"] == [
+        "failed get bugzilla 123",  # asked in the same batch as the dropping one
+        f"failed get bugzilla {trackers.dropping_bug}",
+        "gerrit 4567 status MERGED",
+    ]
+    towers = linked(
+        ("tower", trackers.slow_todo), ("tower", trackers.dropping_todo), ("tower", GUID_OPEN)
+    )
+    assert dtask("GET", f"/task/{towers}/link_info")[1]["result"] == [
+        f"tower {GUID_OPEN} status open",
+        f"failed get tower {trackers.slow_todo}",
+        f"failed get tower {trackers.dropping_todo}",
+    ]
+    assert not trackers.release.is_set()  # the slow todo is still held back
+
+
+def test_the_timeout_keeps_link_info_within_api_gateways_limit(settings_env):
+    """A refused Bugzilla batch costs two rounds of calls; both fit in API Gateway's 29 s."""
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="100").timeout == 12
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="0.001").timeout == 0.05
+    assert settings_env(TASKHUB_LINKS_TIMEOUT="soon").timeout == 5

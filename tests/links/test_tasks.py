@@ -32,8 +32,33 @@ def test_create_answers_an_object_id_with_and_without_slash(dtask):
     status, body = dtask("GET", f"/task/{task_id}")
     assert status == 200
     task = body["result"]
-    assert task == {"_id": task_id, "createAt": task["createAt"], "tower_todo": None, "link": {}}
+    # as the original's stored document: no `tower_todo` until one is set
+    assert task == {"_id": task_id, "createAt": task["createAt"], "link": {}}
     assert int(task_id[:8], 16) == task["createAt"] // 1000  # milliseconds, same instant
+
+
+def test_create_at_and_the_id_tell_the_same_second(dtask, monkeypatch):
+    """The id's creation second and `createAt` come from one clock reading, even when the
+    clock ticks over a second between two readings."""
+    from chalicelib.core import ids
+
+    readings = iter([1_700_000_000_999_000_000, 1_700_000_001_001_000_000])
+
+    class Clock:
+        @staticmethod
+        def time_ns():
+            return next(readings)
+
+        @staticmethod
+        def time():
+            return next(readings) / 1e9
+
+    monkeypatch.setattr(ids, "time", Clock)
+    task_id = service.create_task()
+    monkeypatch.undo()
+    created = dtask("GET", f"/task/{task_id}")[1]["result"]["createAt"]
+    assert created == 1_700_000_000_999
+    assert int(task_id[:8], 16) == created // 1000
 
 
 def test_tower_todo_get_set_delete_with_and_without_slash(dtask):
@@ -45,12 +70,15 @@ def test_tower_todo_get_set_delete_with_and_without_slash(dtask):
     )
     assert dtask("GET", f"/task/{task_id}/tower/todo/") == (200, {"error": False, "result": GUID})
     assert dtask("GET", f"/task/{task_id}/tower/todo")[1]["result"] == GUID
-    assert dtask("GET", f"/task/{task_id}")[1]["result"]["tower_todo"] == GUID
+    task = dtask("GET", f"/task/{task_id}")[1]["result"]
+    assert list(task) == ["_id", "createAt", "tower_todo", "link"]  # the seed's order
+    assert task["tower_todo"] == GUID
     assert dtask("DELETE", f"/task/{task_id}/tower/todo/") == (
         200,
         {"error": False, "result": True},
     )
     assert dtask("GET", f"/task/{task_id}/tower/todo")[1]["result"] is None
+    assert "tower_todo" not in dtask("GET", f"/task/{task_id}")[1]["result"]
     dtask("PUT", f"/task/{task_id}/tower/todo/{GUID}")
     assert dtask("DELETE", f"/task/{task_id}/tower/todo")[1]["result"] is True
     assert dtask("DELETE", f"/task/{task_id}/tower/todo")[1]["result"] is True  # idempotent
@@ -220,7 +248,7 @@ def test_delete_racing_a_link_leaves_no_orphan_index_entry(dtask, monkeypatch):
     assert raced and index_of("bugzilla", "1") == [] and index_of("bugzilla", "2") == []
 
 
-def test_concurrent_links_to_one_task_are_all_kept(dtask):
+def test_concurrent_links_to_one_task_are_all_kept(dtask, atomic_requests):
     task_id = dtask.new_task()
     errors = []
 
@@ -329,3 +357,22 @@ def test_unexpected_failure_is_a_500_in_the_envelope(dtask, monkeypatch):
 
     monkeypatch.setattr(service, "get_task", broken)
     assert dtask("GET", f"/task/{'a' * 24}") == (500, {"error": True, "result": "internal error"})
+
+
+def test_ids_too_large_for_a_dynamodb_key_are_refused(dtask):
+    """A gerrit id within the character limits but over DynamoDB's key bytes (2048 for the
+    index's hash key, 1024 for the flat links' range key) is a 400, not a 500."""
+    task_id = dtask.new_task()
+    wide = quote("😀" * 255 + "~1", safe="~")  # 1022 bytes of UTF-8
+    for method, path in [
+        ("PUT", f"/task/{task_id}/link/gerrit/{wide}"),
+        ("DELETE", f"/task/{task_id}/link/gerrit/{wide}"),
+        ("GET", f"/task/link/gerrit/{wide}"),
+        ("DELETE", f"/task/link/gerrit/{wide}"),
+    ]:
+        status, body = dtask(method, path)
+        assert status == 400 and "at most 1000 bytes" in body["result"], (method, body)
+    pair = {"target_a": "bugzilla", "a_id": "1", "target_b": "gerrit", "b_id": "😀" * 255 + "~1"}
+    status, body = dtask("PUT", "/links", body=pair)
+    assert status == 400 and "at most 1000 bytes" in body["result"], body
+    assert service.links_of(task_id) == {}
