@@ -26,8 +26,10 @@ from chalice.test import Client
 
 from chalicelib.core import config, crypto, resources
 from chalicelib.core.identity import service as identity
+from chalicelib.faces import load_faces
 
 config.reload()
+load_faces()  # every face's tables exist in each test, whatever it imports first
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
