@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import aws
+from .schemas import reserved_name
 
 MAX_OUTPUT = 4 * 1024 * 1024
 SHELLS = {"bash", "sh"}
@@ -64,11 +65,16 @@ SHELL_NAMES = frozenset(
         "MACHTYPE",
         "EPOCHSECONDS",
         "EPOCHREALTIME",
+        "AWS_SSM_INSTANCE_ID",  # set by the SSM agent on the instance
+        "AWS_SSM_REGION_NAME",
     ]
 )
 _SINGLE_QUOTED = re.compile(r"'[^']*'")
 _COMMENT = re.compile(r"(^|\s)#[^\n]*")
-_REFERENCE = re.compile(r"(?<!\\)\$(?:\{[#!]?([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+# `${name:-default}` (and `-`, `=`, `+` with or without `:`) does not need `name` defined
+_REFERENCE = re.compile(
+    r"(?<!\\)\$(?:\{[#!]?([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_]|:?[-=+])|([A-Za-z_][A-Za-z0-9_]*))"
+)
 _ASSIGNED = re.compile(
     r"(?:^|[\s;&|(`])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*|typeset\s+)?"
     r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?="
@@ -120,6 +126,8 @@ echo "copied $(wc -c < "$TASKHUB_SCP_DST") bytes to $TASKHUB_SCP_DST"
 
 
 def command_for(step: dict[str, Any], variables: dict[str, str]) -> StepCommand:
+    # reserved names are refused when saved; dropped here too, whatever a stored task holds
+    variables = {k: v for k, v in variables.items() if not reserved_name(k)}
     if step["kind"] == "scp":
         env = {
             **variables,

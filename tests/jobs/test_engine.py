@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.core import resources
 from chalicelib.jobs import engine
+from chalicelib.jobs.executors import LocalExecutor, command_for, undefined_variables
 
 from .conftest import PROJECT, deliver, drain, receive
 
@@ -536,3 +537,52 @@ def test_confirm_mode_failure_then_confirm_goes_straight_on(jobx):
     task = jobx.task(uuid)
     assert (task["status"], task["progress"]) == ("fail", [3, 3])
     assert [s["status"] for s in jobx.subtasks(uuid)] == ["success", "fail", "success"]
+
+
+@pytest.mark.parametrize(
+    "name", ["BASH_ENV", "ENV", "SHELLOPTS", "PS4", "PATH", "LD_PRELOAD", "PYTHONPATH", "AWS_X"]
+)
+def test_variables_the_shell_turns_into_code_are_refused(jobx, tmp_path, name):
+    """bash expands BASH_ENV (with command substitution) and sources the result: such a
+    value would run as code, so these names are refused wherever a variable is given."""
+    jobx.group(node="n01")
+    jobx.job()
+    marker = tmp_path / "pwned"
+    value = f"$(touch {marker})"
+    run = {"jobname": "j1", "group": "g1", "variable": {name: value}}
+    status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
+    assert status == 400 and body["info"].startswith("check format fail variable"), body
+    assert "reserved" in body["info"]
+    job = {"name": "j2", "steps": [{"name": "s", "script": "true"}], "variable": {name: value}}
+    assert jobx.call("POST", f"/job/{PROJECT}", job)[0] == 400
+    third = {"project_id": PROJECT, "uuid": "third0000009", "params": {**run, "variable": {}}}
+    third["params"]["variable"] = {name: value}
+    assert jobx.call("POST", "/third/interface/invoke", third)[0] == 400
+    assert jobx.ok("GET", f"/task/{PROJECT}")["data"] == []
+    assert receive() == []
+    assert not marker.exists()
+
+
+def test_a_stored_reserved_variable_never_reaches_the_script(tmp_path):
+    """Whatever a stored task holds, the executor drops reserved names before running."""
+    marker = tmp_path / "pwned"
+    step = {"kind": "cmd", "script": 'echo "$ok"', "interpreter": "bash"}
+    command = command_for(step, {"BASH_ENV": f"$(touch {marker})", "ok": "fine"})
+    assert command.env == {"ok": "fine"}
+    got = {}
+    LocalExecutor().run(
+        command, {"n01": {"node": "n01"}}, 10, threading.Event(), got.__setitem__, None
+    )
+    assert got["n01"].status == "success" and got["n01"].output == b"fine\n"
+    assert not marker.exists()
+
+
+def test_defaults_in_expansions_and_agent_names_are_not_undefined(jobx, tmp_path):
+    jobx.group(node="n01")
+    script = 'echo "${missing:-dflt} ${other-x}${AWS_SSM_INSTANCE_ID:+ssm}" > "$DIR/ran"'
+    jobx.job(steps=[{"name": "v", "plugin_type": "cmd", "script": script}])
+    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
+    assert (tmp_path / "ran").read_text() == "dflt x\n"
+    assert undefined_variables("echo ${need:?set it} $AWS_SSM_INSTANCE_ID", []) == ["need"]
