@@ -95,7 +95,10 @@ def _parse(request: FaceRequest, model, data=None):
     try:
         return request.parse(model, data)
     except BadRequest as exc:
-        field = exc.message.split(":", 1)[0].split(".")[0]
+        head, colon, _ = exc.message.partition(":")
+        field = head.split(".")[0]
+        if not colon or not field.isidentifier():  # not a field's error: the body as a whole
+            field = "body"
         raise BadRequest(f"check format fail {field}: {exc.message}") from exc
 
 

@@ -333,7 +333,11 @@ def test_third_stop_records_no_rollback(jobx):
 
 def test_bad_bodies_get_the_face_envelope(jobx):
     status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw="{not json")
-    assert status == 400 and body["stat"] is False
+    assert (
+        status == 400 and body["info"] == "check format fail body: request body is not valid JSON"
+    )
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw="[1]")
+    assert body["info"] == "check format fail body: request body must be a JSON object"
     status, body = jobx.api.call(
         "POST",
         f"/jobx/task/{PROJECT}/job/byname",
