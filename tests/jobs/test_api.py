@@ -377,3 +377,27 @@ def test_variables_too_large_are_refused(jobx):
     body = {"jobname": "j1", "group": "g1", "variable": variable}
     status, data = jobx.call("POST", f"/task/{PROJECT}/job/byname", body)
     assert status == 400 and data["info"].startswith("check format fail variable")
+
+
+def test_runtime_analysis_is_a_share_of_minute_buckets(jobx, monkeypatch):
+    from chalicelib.jobs import engine
+
+    jobx.group(node="n01")
+    jobx.job()
+    start = time.time()
+    for minutes in (0, 2, 2):  # one task under a minute, two of two minutes
+        monkeypatch.setattr(engine, "clock", lambda start=start: start)
+        jobx.run()
+        monkeypatch.setattr(engine, "clock", lambda m=minutes, start=start: start + m * 60 + 1)
+        drain()
+    runtime = jobx.ok("GET", f"/task/{PROJECT}/analysis/runtime")["data"]
+    assert runtime == {
+        "0-1": "33.33",
+        "1-3": "66.67",
+        "3-5": "0.00",
+        "5-10": "0.00",
+        "10-30": "0.00",
+        "30+": "0.00",
+    }
+    last = jobx.ok("GET", f"/task/{PROJECT}/analysis/last")["data"]
+    assert sorted(x["runtime"] for x in last) == [1.0, 121.0, 121.0]

@@ -586,3 +586,40 @@ def test_defaults_in_expansions_and_agent_names_are_not_undefined(jobx, tmp_path
     assert jobx.task(uuid)["status"] == "success"
     assert (tmp_path / "ran").read_text() == "dflt x\n"
     assert undefined_variables("echo ${need:?set it} $AWS_SSM_INSTANCE_ID", []) == ["need"]
+
+
+CONDITIONS = ("firsttime", "thelasttime", "notfirsttime", "notthelasttime", "always")
+
+
+def test_step_conditions_action_and_batches(jobx, tmp_path):
+    """Each step writes `<step>` into a file per batch: which steps ran in which batch, for
+    a deploy and for its rollback (action deploy | rollback | always)."""
+    jobx.group(node="n01;n02;n03")
+    steps = [
+        {"name": when, "batches": when, "script": f'echo {when} >> "$DIR/$ip"'}
+        for when in CONDITIONS
+    ]
+    steps += [
+        {"name": "d", "action": "deploy", "script": 'echo deploy-$version >> "$DIR/$ip"'},
+        {"name": "r", "action": "rollback", "script": 'echo rollback-$version >> "$DIR/$ip"'},
+        {"name": "a", "action": "always", "script": 'echo always-$version >> "$DIR/$ip"'},
+    ]
+    jobx.job(steps=steps)
+    variable = {"DIR": str(tmp_path), "version": "v2", "_rollbackVersion_": "v1"}
+    uuid = jobx.run(variable=variable)
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
+
+    def ran(node):
+        lines = (tmp_path / node).read_text().split()
+        (tmp_path / node).unlink()
+        return lines
+
+    assert ran("n01") == ["firsttime", "notthelasttime", "always", "deploy-v2", "always-v2"]
+    assert ran("n02") == ["notfirsttime", "notthelasttime", "always", "deploy-v2", "always-v2"]
+    assert ran("n03") == ["thelasttime", "notfirsttime", "always", "deploy-v2", "always-v2"]
+    child = jobx.ok("PUT", f"/task/{PROJECT}/{uuid}/rollback")["uuid"]
+    drain()
+    assert jobx.task(child)["status"] == "success"
+    assert ran("n01") == ["firsttime", "notthelasttime", "always", "rollback-v1", "always-v1"]
+    assert ran("n03") == ["thelasttime", "notfirsttime", "always", "rollback-v1", "always-v1"]
