@@ -197,6 +197,7 @@ class Move:
         self.cursor = (task.batch, task.step)
         self.new_failed = 0
         self.puts: list[Any] = []  # more items saved in the same transaction (operation log)
+        self.send = True  # False: the caller sends the next message itself (see `send_next`)
 
     def to(self, batch: int, step: int, phase: str = "run", delay: int = 0) -> Move:
         self.cursor, self.phase, self.delay = (batch, step), phase, delay
@@ -288,14 +289,20 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         if exc.cause_response_code == "TransactionCanceledException":
             return False
         raise
-    if move.status is None and move.phase == "run":
-        fresh = TaskModel(task.uuid)
-        fresh.seq, fresh.batch, fresh.step = task.seq + 1, batch, step
-        try:
-            send(fresh, move.delay)
-        except Exception:  # the move is committed; the reaper re-sends after the deadline
-            log.exception("sending the next message of %s failed", task.uuid)
+    if move.status is None and move.phase == "run" and move.send:
+        send_next(move)
     return True
+
+
+def send_next(move: Move) -> None:
+    """The message of a committed move; if sending fails, the reaper re-sends it after the
+    deadline the move set."""
+    fresh = TaskModel(move.task.uuid)
+    fresh.seq, (fresh.batch, fresh.step) = move.task.seq + 1, move.cursor
+    try:
+        send(fresh, move.delay)
+    except Exception:
+        log.exception("sending the next message of %s failed", move.task.uuid)
 
 
 # ---- the handler of one message ----------------------------------------------------------

@@ -864,16 +864,14 @@ def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admi
 
 
 def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None:
-    """Run a failed batch again (all nodes, or only its failed nodes) from its first step."""
+    """Run a failed batch again (all nodes, or only its failed nodes) from its first step.
+    The cursor moves first; the old results are cleared only once that is committed, and the
+    message that runs the batch is sent after that."""
     task, batch = _waiting(project, subtask_uuid, ("wait_confirm",))
     sub = engine.load_subtask(task.uuid, batch)
     failed = set(sub.failed_nodes or []) if sub else set()
-    key = engine.result_key(task.uuid, batch)
-    with ResultModel.batch_write() as writer:
-        for result in ResultModel.query(key, consistent_read=True):
-            if not only_failed or result.node in failed:
-                writer.delete(result)
     move = Move(task).to(batch, 0, "run")
+    move.send = False
     move.actions.append(TaskModel.failed.add(-len(failed)))
     move.subtask(
         batch,
@@ -889,6 +887,11 @@ def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None
     move.puts.append(oplog_item(task.project, user, action, subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="wait_confirm"):
         raise Conflict("the task changed meanwhile; read it again")
+    with ResultModel.batch_write() as writer:
+        for result in ResultModel.query(engine.result_key(task.uuid, batch), consistent_read=True):
+            if not only_failed or result.node in failed:
+                writer.delete(result)
+    engine.send_next(move)
 
 
 def log_operation(project: str, user: str, action: str, target: str, detail: str = "") -> None:

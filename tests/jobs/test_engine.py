@@ -623,3 +623,28 @@ def test_step_conditions_action_and_batches(jobx, tmp_path):
     assert jobx.task(child)["status"] == "success"
     assert ran("n01") == ["firsttime", "notthelasttime", "always", "rollback-v1", "always-v1"]
     assert ran("n03") == ["thelasttime", "notfirsttime", "always", "rollback-v1", "always-v1"]
+
+
+def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
+    from chalicelib.jobs import service
+
+    jobx.group(node="n01,n02")
+    jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n01 ]'}])
+    uuid = jobx.run()
+    drain()
+    real_commit = engine.commit
+
+    def stop_first(move, **kwargs):  # a stop lands between the retry's read and its write
+        service.stop_task(PROJECT, "Other001", uuid)
+        return real_commit(move, **kwargs)
+
+    monkeypatch.setattr(engine, "commit", stop_first)
+    status, body = jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/retry", {})
+    assert status == 409 and body["stat"] is False
+    results = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]
+    assert sorted((r["node"], r["status"]) for r in results) == [
+        ("n01", "fail"),
+        ("n02", "success"),
+    ]
+    assert receive() == []
+    assert jobx.task(uuid)["reason"] == "stopped by Other001"
