@@ -401,3 +401,83 @@ def test_runtime_analysis_is_a_share_of_minute_buckets(jobx, monkeypatch):
     }
     last = jobx.ok("GET", f"/task/{PROJECT}/analysis/last")["data"]
     assert sorted(x["runtime"] for x in last) == [1.0, 121.0, 121.0]
+
+
+def test_the_operation_log_covers_every_write_and_control(jobx, admin):
+    jobx.ok("POST", f"/node/{PROJECT}", {"name": "x1"})
+    jobx.ok("DELETE", f"/node/{PROJECT}/x1", headers=admin)
+    group = jobx.group(node="n01;n02")
+    jobx.ok(
+        "POST",
+        f"/group/{PROJECT}/{group['id']}",
+        {"name": "g1", "group_type": "list", "node": "n01;n02"},
+    )
+    job = jobx.job(steps=[{"name": "x", "script": '[ "$node" != n01 ]'}])
+    jobx.ok(
+        "POST",
+        f"/job/{PROJECT}/{job['uuid']}",
+        {"name": "j1", "steps": [{"name": "x", "script": '[ "$node" != n01 ]'}]},
+    )
+    jobx.job(name="paused", steps=[{"name": "p", "script": "true", "pause": True}])
+    jobx.job(name="gate", steps=[{"name": "a", "plugin_type": "approval"}])
+    rollback = {"_rollbackVersion_": "v1"}
+    first = jobx.run(variable=rollback)
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{first}-0/retry", {"only_failed": True})
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{first}-0/confirm")
+    drain()
+    jobx.ok("PUT", f"/task/{PROJECT}/{first}/norollback")
+    second = jobx.run(variable=rollback)
+    drain()
+    jobx.ok("DELETE", f"/task/{PROJECT}/{second}")
+    jobx.ok("PUT", f"/task/{PROJECT}/{second}/rollback")
+    paused = jobx.run(jobname="paused")
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{paused}-0/next")
+    gate = jobx.run(jobname="gate")
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{gate}-0/approve", {"opinion": "agree"})
+    third = {
+        "project_id": PROJECT,
+        "uuid": "third0000077",
+        "params": {"jobname": "j1", "group": "g1"},
+    }
+    jobx.ok("POST", "/third/interface/invoke", third)
+    jobx.ok("POST", "/third/interface/stop", {"uuid": "third0000077"})
+    jobx.ok("DELETE", f"/job/{PROJECT}/{job['uuid']}", headers=admin)
+    jobx.ok("DELETE", f"/group/{PROJECT}/{group['id']}", headers=admin)
+    logged, cursor = [], ""
+    while True:
+        page = jobx.ok("GET", f"/log/{PROJECT}?page_size=7&cursor={cursor}")
+        logged += page["data"]
+        if not page["cursor"]:
+            break
+        cursor = page["cursor"]
+    actions = [x["action"] for x in logged][::-1]
+    assert actions == [
+        "save node",
+        "delete node",
+        "create group",
+        "update group",
+        "create job",
+        "update job",
+        "create job",
+        "create job",
+        "start task",
+        "retry failed nodes",
+        "confirm subtask",
+        "norollback",
+        "start task",
+        "stop task",
+        "rollback task",
+        "start task",
+        "next",
+        "start task",
+        "approval agree",
+        "start task",
+        "stop task",
+        "delete job",
+        "delete group",
+    ]
+    assert {x["user"] for x in logged} == {"Member01", "admin000"}
