@@ -53,6 +53,7 @@ SSM_POLL_S = 5
 STOP_CHECK_S = 1.0
 TAIL = 2048
 WATCH = "1"
+DECISION_DAYS = 7
 local_executor = LocalExecutor()
 ssm_executor = SsmExecutor()
 
@@ -228,11 +229,16 @@ def finish_actions(task: TaskModel, status: str, reason: str, now: int) -> list[
         actions += [
             TaskModel.decision.set("wait"),
             TaskModel.watch.set(WATCH),
-            TaskModel.deadline.set(task.starttime + 7 * 86400 * 1000),
+            TaskModel.deadline.set(decision_deadline(task)),
         ]
     else:
         actions += [TaskModel.watch.remove(), TaskModel.deadline.remove()]
     return actions
+
+
+def decision_deadline(task: TaskModel) -> int:
+    """A rollback decision may be taken until 7 days after the deploy started."""
+    return task.starttime + DECISION_DAYS * 86400 * 1000
 
 
 def add_finish_counters(tx: Any, task: TaskModel, old: str, new: str, now: int) -> None:
@@ -717,17 +723,24 @@ def reap(limit: int = 100) -> dict[str, int]:
             )
             if commit(move, lease_token=None, expect_phase="approval"):
                 counts["refused"] += 1
-        elif task.decision == "wait":
-            try:
-                TaskModel(task.uuid).update(
-                    actions=[
-                        TaskModel.decision.set("expired"),
-                        TaskModel.watch.remove(),
-                        TaskModel.deadline.remove(),
-                    ],
-                    condition=TaskModel.decision == "wait",
-                )
-                counts["expired"] += 1
-            except UpdateError:
-                continue
+        elif task.decision == "wait" and expire_decision(task.uuid):
+            counts["expired"] += 1
     return counts
+
+
+def expire_decision(task_uuid: str) -> bool:
+    """Record that a rollback decision was not taken in time; False if it was taken."""
+    try:
+        TaskModel(task_uuid).update(
+            actions=[
+                TaskModel.decision.set("expired"),
+                TaskModel.watch.remove(),
+                TaskModel.deadline.remove(),
+            ],
+            condition=TaskModel.decision == "wait",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True

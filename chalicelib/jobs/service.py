@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import calendar
-import contextlib
 import json
 import re
 import time
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from ..core import aws, ids
 from ..core.config import settings
@@ -36,7 +35,7 @@ from .models import (
 from .schemas import GroupIn, JobIn, RunIn
 
 SLAVE = "taskhub"
-DECISION_DAYS = 7
+
 ROLLBACK_VARIABLE = "_rollbackVersion_"
 
 
@@ -690,16 +689,8 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
         raise Conflict("the task is still running")
     if task.decision != "wait":
         raise Conflict(f"the rollback decision is already taken: {task.decision}")
-    if now_ms() > task.starttime + DECISION_DAYS * 86400 * 1000:
-        with contextlib.suppress(UpdateError):
-            TaskModel(task.uuid).update(
-                actions=[
-                    TaskModel.decision.set("expired"),
-                    TaskModel.watch.remove(),
-                    TaskModel.deadline.remove(),
-                ],
-                condition=TaskModel.decision == "wait",
-            )
+    if now_ms() > engine.decision_deadline(task):
+        engine.expire_decision(task.uuid)
         raise Conflict("the rollback decision expired (7 days after the start)")
     if control == "norollback":
 
