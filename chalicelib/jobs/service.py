@@ -143,19 +143,36 @@ def render_group(group: GroupModel) -> dict[str, Any]:
     }
 
 
-def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
-    found = GroupModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
-    data = [render_group(g) for g in found]
+def _page(model, render, project: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """A page of a project's groups or jobs, with the cursor of the next one."""
+    found = model.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    data = [render(item) for item in found]
     return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
 
 
-def _group(project: str, group_id: str) -> GroupModel:
-    if not ID.match(group_id):
-        raise NotFound(f"group {group_id[:64]} not found")
+def _item(model, what: str, project: str, item_id: str):
+    if not ID.match(item_id):
+        raise NotFound(f"{what} {item_id[:64]} not found")
     try:
-        return GroupModel.get(project, group_id)
-    except GroupModel.DoesNotExist as exc:
-        raise NotFound(f"group {group_id} not found") from exc
+        return model.get(project, item_id)
+    except model.DoesNotExist as exc:
+        raise NotFound(f"{what} {item_id} not found") from exc
+
+
+def _claimed(claim_key: str, what: str, name: str) -> str:
+    """The id a unique name points at."""
+    try:
+        return NameModel.get(claim_key).target
+    except NameModel.DoesNotExist as exc:
+        raise NotFound(f"{what} {name} not found") from exc
+
+
+def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
+    return _page(GroupModel, render_group, project, limit, cursor)
+
+
+def _group(project: str, group_id: str) -> GroupModel:
+    return _item(GroupModel, "group", project, group_id)
 
 
 def get_group(project: str, group_id: str) -> dict[str, Any]:
@@ -163,11 +180,7 @@ def get_group(project: str, group_id: str) -> dict[str, Any]:
 
 
 def group_by_name(project: str, name: str) -> GroupModel:
-    try:
-        claim = NameModel.get(_group_claim(project, name))
-    except NameModel.DoesNotExist as exc:
-        raise NotFound(f"group {name} not found") from exc
-    return _group(project, claim.target)
+    return _group(project, _claimed(_group_claim(project, name), "group", name))
 
 
 def _clean_group(data: GroupIn) -> GroupIn:
@@ -324,18 +337,11 @@ def _size(value: Any) -> int:
 
 
 def list_jobs(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
-    found = JobModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
-    data = [render_job(j) for j in found]
-    return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
+    return _page(JobModel, render_job, project, limit, cursor)
 
 
 def _job(project: str, job_uuid: str) -> JobModel:
-    if not ID.match(job_uuid):
-        raise NotFound(f"job {job_uuid[:64]} not found")
-    try:
-        return JobModel.get(project, job_uuid)
-    except JobModel.DoesNotExist as exc:
-        raise NotFound(f"job {job_uuid} not found") from exc
+    return _item(JobModel, "job", project, job_uuid)
 
 
 def get_job(project: str, job_uuid: str) -> dict[str, Any]:
@@ -343,11 +349,7 @@ def get_job(project: str, job_uuid: str) -> dict[str, Any]:
 
 
 def job_by_name(project: str, name: str) -> JobModel:
-    try:
-        claim = NameModel.get(_job_claim(project, name))
-    except NameModel.DoesNotExist as exc:
-        raise NotFound(f"job {name} not found") from exc
-    return _job(project, claim.target)
+    return _job(project, _claimed(_job_claim(project, name), "job", name))
 
 
 def create_job(project: str, user: str, data: JobIn) -> dict[str, Any]:
