@@ -379,6 +379,33 @@ def claim(task: TaskModel) -> str | None:
 
 
 def advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool:
+    """Run the cursor's step and commit the next cursor; False if someone moved first."""
+    if _advance(task, token, budget_s):
+        return True
+    _settle_lost(task)
+    return False
+
+
+def _settle_lost(task: TaskModel) -> None:
+    """Our move lost. If the task ended meanwhile (a stop that came before this worker
+    created the batch's subtask), that subtask must not stay `running`."""
+    current = TaskModel.get(task.uuid, consistent_read=True)
+    if current.status in ("init", "running"):
+        return
+    try:
+        SubtaskModel(task.uuid, task.batch).update(
+            actions=[
+                SubtaskModel.status.set("fail"),
+                SubtaskModel.finishtime.set(current.finishtime or now_ms()),
+            ],
+            condition=SubtaskModel.task.exists() & (SubtaskModel.status == "running"),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool:
     batch, step_index = task.batch, task.step
     total = len(task.batches)
     if batch >= total:  # nothing left (an empty rollback): end the task

@@ -648,3 +648,19 @@ def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
     ]
     assert receive() == []
     assert jobx.task(uuid)["reason"] == "stopped by Other001"
+
+
+def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
+    from chalicelib.jobs import service
+
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    uuid = jobx.run()
+    body = json.loads(receive(1)[0]["Body"])
+    task = engine.load(uuid)
+    token = engine.claim(task)
+    service.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
+    assert engine.advance(task, token) is False
+    assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
+    assert engine.handle(body) == "stale"
+    assert jobx.task(uuid)["status"] == "fail"
