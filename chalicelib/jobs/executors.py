@@ -234,7 +234,7 @@ class LocalExecutor:
                     cwd=workdir,
                     start_new_session=True,
                 )
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the environment
                 on_done(
                     node, Outcome("fail", None, f"cannot start: {exc}", int(started * 1000), 0, b"")
                 )

@@ -69,6 +69,8 @@ def _variables(value: Any) -> dict[str, str]:
         text = str(val)
         if len(text) > 4096:
             raise ValueError(f"variable {key} is longer than 4096 characters")
+        if "\x00" in text:  # an environment value cannot hold a NUL byte
+            raise ValueError(f"variable {key} holds a NUL character")
         out[key] = text
     return out
 

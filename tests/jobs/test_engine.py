@@ -664,3 +664,16 @@ def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
     assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
     assert engine.handle(body) == "stale"
     assert jobx.task(uuid)["status"] == "fail"
+
+
+def test_a_nul_in_a_variable_is_refused_and_never_crashes_the_worker(jobx):
+    jobx.group(node="n01")
+    jobx.job(steps=[{"name": "x", "script": 'echo "$x"'}])
+    run = {"jobname": "j1", "group": "g1", "variable": {"x": "a\u0000b"}}
+    status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
+    assert status == 400 and "NUL" in body["info"]
+    # a stored value the environment cannot take fails the node, not the worker
+    command = command_for({"kind": "cmd", "script": "true"}, {"x": "a\u0000b"})
+    got = {}
+    LocalExecutor().run(command, {"n01": {}}, 10, threading.Event(), got.__setitem__, None)
+    assert got["n01"].status == "fail" and got["n01"].error.startswith("cannot start")
