@@ -309,8 +309,9 @@ SSM_DONE = {
 }
 
 
-_INSTANCE = re.compile(r"^(i|mi)-[0-9a-f]{8,17}$")
+_INSTANCE = re.compile(r"(i|mi)-[0-9a-f]{8,17}")
 SSM_MAX_TARGETS = 50  # instance ids per SendCommand
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # whole names only (fullmatch)
 
 
 def _export(name: str, value: str) -> str:
@@ -327,15 +328,15 @@ def ssm_script(
     instance id the SSM agent sets), the script from base64, then run it."""
     lines = ["set +x"]
     for name, value in {**command.env, **env}.items():
-        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        if _SHELL_NAME.fullmatch(name):
             lines.append(_export(name, value))
     if per_instance:
         lines.append('case "$AWS_SSM_INSTANCE_ID" in')
         for instance, values in per_instance.items():
-            if not _INSTANCE.match(instance):
+            if not _INSTANCE.fullmatch(instance):
                 continue
             exports = "; ".join(
-                _export(n, v) for n, v in values.items() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)
+                _export(n, v) for n, v in values.items() if _SHELL_NAME.fullmatch(n)
             )
             lines.append(f"  {instance}) {exports};;")
         lines.append("esac")

@@ -113,3 +113,16 @@ def test_the_ssm_wrapper_exports_values_without_splicing_them(tmp_path):
         )
         assert done.stdout == f"v=$(touch {marker})'\" n={node} web1,web2\n"
     assert not marker.exists()
+
+
+def test_the_ssm_wrapper_splices_only_whole_names():
+    """Names and instance ids reach the wrapper text only when they are whole names: a
+    trailing newline (which `$` would let through) never starts a new shell line."""
+    command = StepCommand("bash", "true", {"a\nb": "x", "ok\n": "y", "ok": "z"})
+    per_instance = {"i-0123456789abcdef0\n": {"node": "n1"}, "i-0123456789abcdef1": {"n\n;x": "v"}}
+    text = ssm_script(command, {}, per_instance)
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("export")] == [
+        "export ok=\"$(printf '%s' 'eg==' | base64 -d)\""
+    ]
+    assert "  i-0123456789abcdef1) ;;" in lines and "i-0123456789abcdef0" not in text
