@@ -51,6 +51,7 @@ MAX_LEASE_S = 900
 SEND_GRACE_S = 300  # a sent message not picked up by then is re-driven by the reaper
 SSM_POLL_S = 5
 STOP_CHECK_S = 1.0
+MAX_TRIES = 5  # claims of one cursor before the task ends `fail`
 TAIL = 2048
 WATCH = "1"
 DECISION_DAYS = 7
@@ -257,6 +258,7 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         TaskModel.step.set(step),
         TaskModel.lease_until.set(0),
         TaskModel.lease_token.remove(),
+        TaskModel.tries.set(0),
         *move.actions,
     ]
     condition = (TaskModel.seq == task.seq) & TaskModel.status.is_in("init", "running")
@@ -325,7 +327,21 @@ def handle(body: dict[str, Any], budget_s: float | None = None) -> str:
     token = claim(task)
     if token is None:
         return "busy"
+    if task.tries > MAX_TRIES:
+        return "moved" if give_up(task, token) else "lost"
     return "moved" if advance(task, token, budget_s) else "lost"
+
+
+def give_up(task: TaskModel, token: str) -> bool:
+    """A cursor whose workers kept dying (each claim after the first follows a crash or a
+    kill) ends the task instead of coming back forever."""
+    where = f"batch {task.batch + 1} step {task.step + 1}"
+    move = Move(task).finish("fail", f"the worker failed {task.tries - 1} times at {where}")
+    if load_subtask(task.uuid, task.batch) is not None:
+        move.subtask(
+            task.batch, SubtaskModel.status.set("fail"), SubtaskModel.finishtime.set(now_ms())
+        )
+    return commit(move, lease_token=token)
 
 
 def lease_seconds(task: TaskModel) -> int:
@@ -344,6 +360,7 @@ def claim(task: TaskModel) -> str | None:
     actions = [
         TaskModel.lease_token.set(token),
         TaskModel.lease_until.set(until),
+        TaskModel.tries.set(task.tries + 1),
         TaskModel.watch.set(WATCH),
         TaskModel.deadline.set(until),
     ]
@@ -374,7 +391,7 @@ def claim(task: TaskModel) -> str | None:
         ):
             return None
         raise
-    task.lease_token, task.lease_until = token, until
+    task.lease_token, task.lease_until, task.tries = token, until, task.tries + 1
     return token
 
 

@@ -677,3 +677,31 @@ def test_a_nul_in_a_variable_is_refused_and_never_crashes_the_worker(jobx):
     got = {}
     LocalExecutor().run(command, {"n01": {}}, 10, threading.Event(), got.__setitem__, None)
     assert got["n01"].status == "fail" and got["n01"].error.startswith("cannot start")
+
+
+def test_a_cursor_whose_worker_keeps_dying_ends_the_task(jobx, monkeypatch):
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    uuid = jobx.run()
+    body = json.loads(receive(1)[0]["Body"])
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker dies")
+
+    monkeypatch.setattr(engine, "run_step", crash)
+    now = time.time()
+    for attempt in range(engine.MAX_TRIES):
+        monkeypatch.setattr(engine, "clock", lambda t=now + attempt * 1000: t)
+        with pytest.raises(RuntimeError):
+            engine.handle(dict(body))
+    assert jobx.task(uuid)["status"] == "running"  # five crashes: still worth a try
+    monkeypatch.setattr(engine, "clock", lambda: now + 10_000)
+    assert engine.handle(dict(body)) == "moved"
+    task = jobx.task(uuid)
+    assert (task["status"], task["reason"]) == (
+        "fail",
+        "the worker failed 5 times at batch 1 step 1",
+    )
+    assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
+    assert engine.handle(dict(body)) == "stale" and receive() == []
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"]["fail"] == 1
