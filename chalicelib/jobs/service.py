@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import contextlib
 import json
 import re
 import time
@@ -644,7 +645,8 @@ def stop_task(
         task = load_task(project, task_uuid)
         if task.status not in ("init", "running"):
             if norollback and task.decision == "wait":
-                decide(task, user, "norollback")
+                with contextlib.suppress(Conflict):  # expired or taken meanwhile: nothing to stop
+                    decide(task, user, "norollback")
             return engine.load(task_uuid)
         now = now_ms()
         reason = f"stopped by {user}"

@@ -481,3 +481,20 @@ def test_the_operation_log_covers_every_write_and_control(jobx, admin):
         "delete group",
     ]
     assert {x["user"] for x in logged} == {"Member01", "admin000"}
+
+
+def test_third_stop_of_a_finished_task_past_its_decision_answers_ok(jobx, monkeypatch):
+    from chalicelib.jobs import engine as jobs_engine
+
+    jobx.group(name="web", node="n01")
+    jobx.job(name="deploy", steps=[{"name": "x", "script": "true"}])
+    params = {"jobname": "deploy", "group": "web", "variable": {"_rollbackVersion_": "v0"}}
+    body = {"project_id": PROJECT, "uuid": "third0000003", "params": params}
+    jobx.ok("POST", "/third/interface/invoke", body)
+    drain()
+    later = time.time() + 8 * 86400
+    monkeypatch.setattr(jobs_engine, "clock", lambda: later)
+    status, data = jobx.call("POST", "/third/interface/stop", {"uuid": "third0000003"})
+    assert status == 200 and data["stat"] is True, data
+    query = jobx.ok("POST", "/third/interface/query", {"uuid": "third0000003"})
+    assert (query["status"], query["rollback"]) == ("complete", "expired")
