@@ -5,7 +5,7 @@ import time
 from chalicelib.core.metering import count_calls
 from chalicelib.jobs import engine
 
-from .conftest import MEMBER, OUTSIDER, PROJECT, VIEWER, drain, workspace
+from .conftest import MEMBER, OUTSIDER, PROJECT, VIEWER, drain, receive, workspace
 
 
 def test_group_crud_validation_and_batches(jobx):
@@ -498,3 +498,72 @@ def test_third_stop_of_a_finished_task_past_its_decision_answers_ok(jobx, monkey
     assert status == 200 and data["stat"] is True, data
     query = jobx.ok("POST", "/third/interface/query", {"uuid": "third0000003"})
     assert (query["status"], query["rollback"]) == ("complete", "expired")
+
+
+def test_permission_matrix_of_every_route(jobx, admin):
+    """viewer: read only; member: read, write, control; admin: also delete; someone outside
+    the project: nothing. A refused call writes nothing (the operation log stays as it was)."""
+    group = jobx.group(node="n01")
+    job = jobx.job()
+    uuid = jobx.run()
+    drain()
+    g, j, s = group["id"], job["uuid"], f"{uuid}-0"
+    run = {"jobname": "j1", "group": "g1"}
+    third = {"project_id": PROJECT, "uuid": "third0000042", "params": run}
+    reads = [
+        ("GET", f"/node/{PROJECT}", None),
+        ("GET", f"/group/{PROJECT}", None),
+        ("GET", f"/group/{PROJECT}/{g}", None),
+        ("GET", f"/group/{PROJECT}/{g}/node", None),
+        ("GET", f"/job/{PROJECT}", None),
+        ("GET", f"/job/{PROJECT}/{j}", None),
+        ("GET", f"/task/{PROJECT}", None),
+        ("GET", f"/task/{PROJECT}/count", None),
+        ("GET", f"/task/{PROJECT}/{uuid}", None),
+        ("GET", f"/task/{PROJECT}/analysis/last", None),
+        ("GET", f"/task/{PROJECT}/analysis/date", None),
+        ("GET", f"/task/{PROJECT}/analysis/hour", None),
+        ("GET", f"/task/{PROJECT}/analysis/runtime", None),
+        ("GET", f"/subtask/{PROJECT}/{uuid}", None),
+        ("GET", f"/subtask/{PROJECT}/{s}/node", None),
+        ("GET", f"/subtask/{PROJECT}/{s}/node/n01", None),
+        ("GET", f"/log/{PROJECT}", None),
+        ("POST", "/third/option/groupname", {"project_id": PROJECT}),
+        ("POST", "/third/interface/query", {"uuid": uuid}),
+    ]
+    writes = [
+        ("POST", f"/node/{PROJECT}", {"name": "x9"}),
+        ("POST", f"/group/{PROJECT}", {"name": "g9", "group_type": "list", "node": "n01"}),
+        ("POST", f"/group/{PROJECT}/{g}", {"name": "g1", "group_type": "list", "node": "n02"}),
+        ("POST", f"/job/{PROJECT}", {"name": "j9", "steps": [{"name": "s", "script": "true"}]}),
+        ("POST", f"/job/{PROJECT}/{j}", {"name": "j1", "steps": [{"name": "s", "script": "id"}]}),
+        ("POST", f"/task/{PROJECT}/job/byname", run),
+        ("POST", "/third/interface/dry-run", third),
+        ("POST", "/third/interface/invoke", third),
+        ("PUT", f"/task/{PROJECT}/{uuid}/rollback", None),
+        ("PUT", f"/task/{PROJECT}/{uuid}/norollback", None),
+        ("PUT", f"/task/{PROJECT}/{uuid}", None),
+        ("DELETE", f"/task/{PROJECT}/{uuid}", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/confirm", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/next", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/retry", {}),
+        ("PUT", f"/subtask/{PROJECT}/{s}/approve", {"opinion": "agree"}),
+        ("POST", "/third/interface/stop", {"uuid": uuid}),
+    ]
+    deletes = [
+        ("DELETE", f"/node/{PROJECT}/n01", None),
+        ("DELETE", f"/group/{PROJECT}/{g}", None),
+        ("DELETE", f"/job/{PROJECT}/{j}", None),
+    ]
+    logged = jobx.ok("GET", f"/log/{PROJECT}?page_size=200", headers=admin)["data"]
+    for method, path, body in reads:
+        assert jobx.call(method, path, body, VIEWER)[0] == 200, (method, path)
+        assert jobx.call(method, path, body, OUTSIDER)[0] == 403, (method, path)
+    for method, path, body in writes + deletes:
+        assert jobx.call(method, path, body, VIEWER)[0] == 403, (method, path)
+        assert jobx.call(method, path, body, OUTSIDER)[0] == 403, (method, path)
+    for method, path, body in deletes:
+        assert jobx.call(method, path, body, MEMBER)[0] == 403, (method, path)
+    assert jobx.ok("GET", f"/log/{PROJECT}?page_size=200", headers=admin)["data"] == logged
+    assert jobx.task(uuid)["status"] == "success" and receive() == []
+    assert jobx.ok("GET", f"/group/{PROJECT}/{g}")["data"]["node"] == "n01"
