@@ -650,7 +650,8 @@ def record(
 
 def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
     """Send to nodes not sent yet (50 instances per command), poll those sent earlier;
-    returns the nodes still running."""
+    returns the nodes still running. Each command id is recorded as soon as it is known, so
+    a worker killed mid-way re-sends at most the one command it had not recorded."""
     sent: dict[str, str] = dict((sub.ssm or {}).get(str(step_index), {}))
     fresh: dict[str, str] = {}
     for chunk in _ssm_chunks(task, [n for n in remote if n not in sent]):
@@ -679,11 +680,8 @@ def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
                 )
             continue
         for node in chunk.values():
-            fresh[node] = command_id
-    if fresh:
-        sent.update(fresh)
-        ssm_map = dict(sub.ssm or {})
-        ssm_map[str(step_index)] = sent
+            fresh[node] = sent[node] = command_id
+        ssm_map = {**(sub.ssm or {}), str(step_index): dict(sent)}
         SubtaskModel(task.uuid, task.batch).update(actions=[SubtaskModel.ssm.set(ssm_map)])
         sub.ssm = ssm_map
     pending = []
