@@ -110,7 +110,9 @@ def list_nodes(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 500, 1, 1000)
     items, last = inventory.page(
-        projectid, limit, service.decode_cursor(request.query.get("cursor"))
+        projectid,
+        limit,
+        service.decode_cursor(request.query.get("cursor"), projectid, "project", "name"),
     )
     return Data([inventory.render(n) for n in items], cursor=service.encode_cursor(last))
 

@@ -65,16 +65,33 @@ def encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict | None:
+def decode_cursor(cursor: str | None, hash_value: str, *keys: str) -> dict | None:
+    """The key to go on from. `keys` names every attribute of that key, the hash key first,
+    whose value must be `hash_value`: a cursor of another list or project, or one made up,
+    is a client error, never a query DynamoDB refuses."""
     if not cursor:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise BadRequest("check format fail cursor") from exc
-    if not isinstance(value, dict):
+    if (
+        not isinstance(value, dict)
+        or set(value) != set(keys)
+        or value[keys[0]] != {"S": hash_value}
+        or not all(_key_string(v) for v in value.values())
+    ):
         raise BadRequest("check format fail cursor")
     return value
+
+
+def _key_string(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and list(value) == ["S"]
+        and isinstance(value["S"], str)
+        and 0 < len(value["S"]) <= 1024
+    )
 
 
 # ---- operation log ---------------------------------------------------------------------------
@@ -97,7 +114,10 @@ def oplog_item(
 
 def list_oplog(project: str, limit: int, cursor: str | None) -> dict[str, Any]:
     found = OpLogModel.query(
-        project, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        project,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, project, "project", "at"),
     )
     data = [
         {
@@ -146,7 +166,8 @@ def render_group(group: GroupModel) -> dict[str, Any]:
 
 def _page(model, render, project: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """A page of a project's groups or jobs, with the cursor of the next one."""
-    found = model.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    start = decode_cursor(cursor, project, "project", model._range_keyname)
+    found = model.query(project, limit=limit, last_evaluated_key=start)
     data = [render(item) for item in found]
     return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
 
@@ -610,7 +631,7 @@ def list_tasks(
         scan_index_forward=False,
         limit=limit,
         page_size=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, project, "project", "start_key", "uuid"),
     )
     data = [render_task(t) for t in found]
     return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
@@ -898,10 +919,11 @@ def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None
     task = load_task(project, task_uuid)
     if batch >= len(task.batches):
         raise NotFound(f"subtask {subtask_uuid} not found")
+    key = engine.result_key(task.uuid, batch)
     found = ResultModel.query(
-        engine.result_key(task.uuid, batch),
+        key,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, key, "key", "rk"),
         consistent_read=True,
     )
     data = [render_result(task, r) for r in found]

@@ -567,3 +567,50 @@ def test_permission_matrix_of_every_route(jobx, admin):
     assert jobx.ok("GET", f"/log/{PROJECT}?page_size=200", headers=admin)["data"] == logged
     assert jobx.task(uuid)["status"] == "success" and receive() == []
     assert jobx.ok("GET", f"/group/{PROJECT}/{g}")["data"]["node"] == "n01"
+
+
+def _cursor(value) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def test_every_list_pages_with_its_cursor_and_refuses_forged_ones(jobx):
+    jobx.group(name="g1", node="n01,n02")
+    jobx.group(name="g2", node="n03")
+    jobx.job(name="j1")
+    jobx.job(name="j2")
+    uuid = jobx.run()
+    jobx.run(group="g2")
+    drain()
+    lists = {
+        f"/node/{PROJECT}": 5,
+        f"/group/{PROJECT}": 2,
+        f"/job/{PROJECT}": 2,
+        f"/task/{PROJECT}": 2,
+        f"/subtask/{PROJECT}/{uuid}-0/node": 2,
+        f"/log/{PROJECT}": 6,
+    }
+    forged = [
+        {"a": 1},
+        {"project": "p1"},
+        {"project": {"S": "p1"}, "at": {"N": "1"}},
+        {"project": {"S": "other"}, "at": {"S": "1"}, "id": {"S": "x"}},
+        {"project": {"S": "other"}, "name": {"S": "x"}},
+        {"key": {"S": "other#0"}, "rk": {"S": "x"}},
+        {"project": {"S": "other"}, "start_key": {"S": "1"}, "uuid": {"S": "x"}},
+        ["project"],
+    ]
+    for path, total in lists.items():
+        seen, cursor = [], ""
+        while True:
+            page = jobx.ok("GET", f"{path}?page_size=1&cursor={cursor}")
+            seen += page["data"]
+            cursor = page["cursor"]
+            if not cursor:
+                break
+        assert len(seen) == total, path
+        for value in forged:
+            status, body = jobx.call("GET", f"{path}?cursor={_cursor(value)}")
+            assert (status, body["info"]) == (400, "check format fail cursor"), (path, value)
