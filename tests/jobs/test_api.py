@@ -614,3 +614,12 @@ def test_every_list_pages_with_its_cursor_and_refuses_forged_ones(jobx):
         for value in forged:
             status, body = jobx.call("GET", f"{path}?cursor={_cursor(value)}")
             assert (status, body["info"]) == (400, "check format fail cursor"), (path, value)
+
+
+def test_a_body_nested_too_deep_is_a_client_error(jobx):
+    deep = "[" * 50000 + "]" * 50000
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw=deep)
+    assert (status, body["info"]) == (400, "check format fail body: request body is not valid JSON")
+    note = '{"name": "g", "group_type": "list", "node": "n01", "note": ' + deep + "}"
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw=note)
+    assert status == 400 and jobx.ok("GET", f"/group/{PROJECT}")["data"] == []
