@@ -121,16 +121,14 @@ def list_nodes(request: FaceRequest, projectid: str):
 def put_node(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
     node = _parse(request, NodeIn)
-    inventory.upsert(projectid, node)
-    service.log_operation(projectid, user, "save node", node.name, node.executor)
+    service.save_node(projectid, user, node)
     return inventory.get(projectid, node.name)
 
 
 @face.route("/node/{projectid}/{id}", methods=("DELETE",))
 def delete_node(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    inventory.remove(projectid, id)
-    service.log_operation(projectid, user, "delete node", id)
+    service.delete_node(projectid, user, id)
     return 1
 
 

@@ -27,6 +27,7 @@ from .models import (
     GroupModel,
     JobModel,
     NameModel,
+    NodeModel,
     OpLogModel,
     PlanModel,
     ResultModel,
@@ -910,8 +911,25 @@ def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None
     engine.send_next(move)
 
 
-def log_operation(project: str, user: str, action: str, target: str, detail: str = "") -> None:
-    oplog_item(project, user, action, target, detail).save()
+def save_node(project: str, user: str, item: inventory.NodeIn) -> None:
+    """Create or replace a node of the inventory, with its log line."""
+    node = inventory.node_item(project, item)
+    _commit(
+        lambda tx: (
+            tx.save(node),
+            tx.save(oplog_item(project, user, "save node", item.name, item.executor)),
+        )
+    )
+
+
+def delete_node(project: str, user: str, name: str) -> None:
+    node = inventory.existing(project, name)
+
+    def write(tx):
+        tx.delete(node, condition=NodeModel.name.exists())
+        tx.save(oplog_item(project, user, "delete node", name))
+
+    _commit(write)
 
 
 def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None) -> dict[str, Any]:
