@@ -72,7 +72,7 @@ class FaceRequest:
             return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise BadRequest("request body is not valid JSON") from exc
 
     def object(self) -> dict[str, Any]:

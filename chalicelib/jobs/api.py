@@ -95,7 +95,10 @@ def _parse(request: FaceRequest, model, data=None):
     try:
         return request.parse(model, data)
     except BadRequest as exc:
-        field = exc.message.split(":", 1)[0].split(".")[0]
+        head, colon, _ = exc.message.partition(":")
+        field = head.split(".")[0]
+        if not colon or not field.isidentifier():  # not a field's error: the body as a whole
+            field = "body"
         raise BadRequest(f"check format fail {field}: {exc.message}") from exc
 
 
@@ -107,7 +110,9 @@ def list_nodes(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 500, 1, 1000)
     items, last = inventory.page(
-        projectid, limit, service.decode_cursor(request.query.get("cursor"))
+        projectid,
+        limit,
+        service.decode_cursor(request.query.get("cursor"), projectid, "project", "name"),
     )
     return Data([inventory.render(n) for n in items], cursor=service.encode_cursor(last))
 
@@ -116,16 +121,14 @@ def list_nodes(request: FaceRequest, projectid: str):
 def put_node(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
     node = _parse(request, NodeIn)
-    inventory.upsert(projectid, node)
-    service.log_operation(projectid, user, "save node", node.name, node.executor)
+    service.save_node(projectid, user, node)
     return inventory.get(projectid, node.name)
 
 
 @face.route("/node/{projectid}/{id}", methods=("DELETE",))
 def delete_node(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    inventory.remove(projectid, id)
-    service.log_operation(projectid, user, "delete node", id)
+    service.delete_node(projectid, user, id)
     return 1
 
 

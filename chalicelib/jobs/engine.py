@@ -51,8 +51,10 @@ MAX_LEASE_S = 900
 SEND_GRACE_S = 300  # a sent message not picked up by then is re-driven by the reaper
 SSM_POLL_S = 5
 STOP_CHECK_S = 1.0
+MAX_TRIES = 5  # claims of one cursor before the task ends `fail`
 TAIL = 2048
 WATCH = "1"
+DECISION_DAYS = 7
 local_executor = LocalExecutor()
 ssm_executor = SsmExecutor()
 
@@ -197,6 +199,7 @@ class Move:
         self.cursor = (task.batch, task.step)
         self.new_failed = 0
         self.puts: list[Any] = []  # more items saved in the same transaction (operation log)
+        self.send = True  # False: the caller sends the next message itself (see `send_next`)
 
     def to(self, batch: int, step: int, phase: str = "run", delay: int = 0) -> Move:
         self.cursor, self.phase, self.delay = (batch, step), phase, delay
@@ -227,11 +230,16 @@ def finish_actions(task: TaskModel, status: str, reason: str, now: int) -> list[
         actions += [
             TaskModel.decision.set("wait"),
             TaskModel.watch.set(WATCH),
-            TaskModel.deadline.set(task.starttime + 7 * 86400 * 1000),
+            TaskModel.deadline.set(decision_deadline(task)),
         ]
     else:
         actions += [TaskModel.watch.remove(), TaskModel.deadline.remove()]
     return actions
+
+
+def decision_deadline(task: TaskModel) -> int:
+    """A rollback decision may be taken until 7 days after the deploy started."""
+    return task.starttime + DECISION_DAYS * 86400 * 1000
 
 
 def add_finish_counters(tx: Any, task: TaskModel, old: str, new: str, now: int) -> None:
@@ -250,6 +258,7 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         TaskModel.step.set(step),
         TaskModel.lease_until.set(0),
         TaskModel.lease_token.remove(),
+        TaskModel.tries.set(0),
         *move.actions,
     ]
     condition = (TaskModel.seq == task.seq) & TaskModel.status.is_in("init", "running")
@@ -288,14 +297,20 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         if exc.cause_response_code == "TransactionCanceledException":
             return False
         raise
-    if move.status is None and move.phase == "run":
-        fresh = TaskModel(task.uuid)
-        fresh.seq, fresh.batch, fresh.step = task.seq + 1, batch, step
-        try:
-            send(fresh, move.delay)
-        except Exception:  # the move is committed; the reaper re-sends after the deadline
-            log.exception("sending the next message of %s failed", task.uuid)
+    if move.status is None and move.phase == "run" and move.send:
+        send_next(move)
     return True
+
+
+def send_next(move: Move) -> None:
+    """The message of a committed move; if sending fails, the reaper re-sends it after the
+    deadline the move set."""
+    fresh = TaskModel(move.task.uuid)
+    fresh.seq, (fresh.batch, fresh.step) = move.task.seq + 1, move.cursor
+    try:
+        send(fresh, move.delay)
+    except Exception:
+        log.exception("sending the next message of %s failed", move.task.uuid)
 
 
 # ---- the handler of one message ----------------------------------------------------------
@@ -312,7 +327,21 @@ def handle(body: dict[str, Any], budget_s: float | None = None) -> str:
     token = claim(task)
     if token is None:
         return "busy"
+    if task.tries > MAX_TRIES:
+        return "moved" if give_up(task, token) else "lost"
     return "moved" if advance(task, token, budget_s) else "lost"
+
+
+def give_up(task: TaskModel, token: str) -> bool:
+    """A cursor whose workers kept dying (each claim after the first follows a crash or a
+    kill) ends the task instead of coming back forever."""
+    where = f"batch {task.batch + 1} step {task.step + 1}"
+    move = Move(task).finish("fail", f"the worker failed {task.tries - 1} times at {where}")
+    if load_subtask(task.uuid, task.batch) is not None:
+        move.subtask(
+            task.batch, SubtaskModel.status.set("fail"), SubtaskModel.finishtime.set(now_ms())
+        )
+    return commit(move, lease_token=token)
 
 
 def lease_seconds(task: TaskModel) -> int:
@@ -331,6 +360,7 @@ def claim(task: TaskModel) -> str | None:
     actions = [
         TaskModel.lease_token.set(token),
         TaskModel.lease_until.set(until),
+        TaskModel.tries.set(task.tries + 1),
         TaskModel.watch.set(WATCH),
         TaskModel.deadline.set(until),
     ]
@@ -361,11 +391,38 @@ def claim(task: TaskModel) -> str | None:
         ):
             return None
         raise
-    task.lease_token, task.lease_until = token, until
+    task.lease_token, task.lease_until, task.tries = token, until, task.tries + 1
     return token
 
 
 def advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool:
+    """Run the cursor's step and commit the next cursor; False if someone moved first."""
+    if _advance(task, token, budget_s):
+        return True
+    _settle_lost(task)
+    return False
+
+
+def _settle_lost(task: TaskModel) -> None:
+    """Our move lost. If the task ended meanwhile (a stop that came before this worker
+    created the batch's subtask), that subtask must not stay `running`."""
+    current = TaskModel.get(task.uuid, consistent_read=True)
+    if current.status in ("init", "running"):
+        return
+    try:
+        SubtaskModel(task.uuid, task.batch).update(
+            actions=[
+                SubtaskModel.status.set("fail"),
+                SubtaskModel.finishtime.set(current.finishtime or now_ms()),
+            ],
+            condition=SubtaskModel.task.exists() & (SubtaskModel.status == "running"),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool:
     batch, step_index = task.batch, task.step
     total = len(task.batches)
     if batch >= total:  # nothing left (an empty rollback): end the task
@@ -593,7 +650,8 @@ def record(
 
 def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
     """Send to nodes not sent yet (50 instances per command), poll those sent earlier;
-    returns the nodes still running."""
+    returns the nodes still running. Each command id is recorded as soon as it is known, so
+    a worker killed mid-way re-sends at most the one command it had not recorded."""
     sent: dict[str, str] = dict((sub.ssm or {}).get(str(step_index), {}))
     fresh: dict[str, str] = {}
     for chunk in _ssm_chunks(task, [n for n in remote if n not in sent]):
@@ -622,11 +680,8 @@ def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
                 )
             continue
         for node in chunk.values():
-            fresh[node] = command_id
-    if fresh:
-        sent.update(fresh)
-        ssm_map = dict(sub.ssm or {})
-        ssm_map[str(step_index)] = sent
+            fresh[node] = sent[node] = command_id
+        ssm_map = {**(sub.ssm or {}), str(step_index): dict(sent)}
         SubtaskModel(task.uuid, task.batch).update(actions=[SubtaskModel.ssm.set(ssm_map)])
         sub.ssm = ssm_map
     pending = []
@@ -710,17 +765,24 @@ def reap(limit: int = 100) -> dict[str, int]:
             )
             if commit(move, lease_token=None, expect_phase="approval"):
                 counts["refused"] += 1
-        elif task.decision == "wait":
-            try:
-                TaskModel(task.uuid).update(
-                    actions=[
-                        TaskModel.decision.set("expired"),
-                        TaskModel.watch.remove(),
-                        TaskModel.deadline.remove(),
-                    ],
-                    condition=TaskModel.decision == "wait",
-                )
-                counts["expired"] += 1
-            except UpdateError:
-                continue
+        elif task.decision == "wait" and expire_decision(task.uuid):
+            counts["expired"] += 1
     return counts
+
+
+def expire_decision(task_uuid: str) -> bool:
+    """Record that a rollback decision was not taken in time; False if it was taken."""
+    try:
+        TaskModel(task_uuid).update(
+            actions=[
+                TaskModel.decision.set("expired"),
+                TaskModel.watch.remove(),
+                TaskModel.deadline.remove(),
+            ],
+            condition=TaskModel.decision == "wait",
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True

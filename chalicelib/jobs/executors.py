@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import aws
+from .schemas import reserved_name
 
 MAX_OUTPUT = 4 * 1024 * 1024
 SHELLS = {"bash", "sh"}
@@ -64,11 +65,16 @@ SHELL_NAMES = frozenset(
         "MACHTYPE",
         "EPOCHSECONDS",
         "EPOCHREALTIME",
+        "AWS_SSM_INSTANCE_ID",  # set by the SSM agent on the instance
+        "AWS_SSM_REGION_NAME",
     ]
 )
 _SINGLE_QUOTED = re.compile(r"'[^']*'")
 _COMMENT = re.compile(r"(^|\s)#[^\n]*")
-_REFERENCE = re.compile(r"(?<!\\)\$(?:\{[#!]?([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+# `${name:-default}` (and `-`, `=`, `+` with or without `:`) does not need `name` defined
+_REFERENCE = re.compile(
+    r"(?<!\\)\$(?:\{[#!]?([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_]|:?[-=+])|([A-Za-z_][A-Za-z0-9_]*))"
+)
 _ASSIGNED = re.compile(
     r"(?:^|[\s;&|(`])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*|typeset\s+)?"
     r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?="
@@ -120,6 +126,8 @@ echo "copied $(wc -c < "$TASKHUB_SCP_DST") bytes to $TASKHUB_SCP_DST"
 
 
 def command_for(step: dict[str, Any], variables: dict[str, str]) -> StepCommand:
+    # reserved names are refused when saved; dropped here too, whatever a stored task holds
+    variables = {k: v for k, v in variables.items() if not reserved_name(k)}
     if step["kind"] == "scp":
         env = {
             **variables,
@@ -226,7 +234,7 @@ class LocalExecutor:
                     cwd=workdir,
                     start_new_session=True,
                 )
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the environment
                 on_done(
                     node, Outcome("fail", None, f"cannot start: {exc}", int(started * 1000), 0, b"")
                 )
@@ -301,8 +309,9 @@ SSM_DONE = {
 }
 
 
-_INSTANCE = re.compile(r"^(i|mi)-[0-9a-f]{8,17}$")
+_INSTANCE = re.compile(r"(i|mi)-[0-9a-f]{8,17}")
 SSM_MAX_TARGETS = 50  # instance ids per SendCommand
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # whole names only (fullmatch)
 
 
 def _export(name: str, value: str) -> str:
@@ -319,15 +328,15 @@ def ssm_script(
     instance id the SSM agent sets), the script from base64, then run it."""
     lines = ["set +x"]
     for name, value in {**command.env, **env}.items():
-        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        if _SHELL_NAME.fullmatch(name):
             lines.append(_export(name, value))
     if per_instance:
         lines.append('case "$AWS_SSM_INSTANCE_ID" in')
         for instance, values in per_instance.items():
-            if not _INSTANCE.match(instance):
+            if not _INSTANCE.fullmatch(instance):
                 continue
             exports = "; ".join(
-                _export(n, v) for n, v in values.items() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)
+                _export(n, v) for n, v in values.items() if _SHELL_NAME.fullmatch(n)
             )
             lines.append(f"  {instance}) {exports};;")
         lines.append("esac")

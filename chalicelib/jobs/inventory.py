@@ -79,29 +79,38 @@ def page(project: str, limit: int, start: dict | None) -> tuple[list[NodeModel],
     return items, found.last_evaluated_key
 
 
+def node_item(project: str, item: NodeIn) -> NodeModel:
+    return NodeModel(
+        project,
+        item.name,
+        address=item.address,
+        labels=dict(item.labels),
+        executor=item.executor,
+        instance_id=item.instance_id,
+    )
+
+
 def upsert(project: str, item: NodeIn) -> bool:
     """Create or replace a node; returns True when something changed."""
-    wanted = {
-        "address": item.address,
-        "labels": dict(item.labels),
-        "executor": item.executor,
-        "instance_id": item.instance_id,
-    }
+    wanted = node_item(project, item)
     try:
         current = NodeModel.get(project, item.name)
-        if all(getattr(current, k) == v for k, v in wanted.items()):
+        if all(
+            getattr(current, k) == getattr(wanted, k)
+            for k in ("address", "labels", "executor", "instance_id")
+        ):
             return False
     except NodeModel.DoesNotExist:
         pass
-    NodeModel(project, item.name, **wanted).save()
+    wanted.save()
     return True
 
 
-def remove(project: str, name: str) -> None:
+def existing(project: str, name: str) -> NodeModel:
     if not NODE_NAME.match(name):
         raise NotFound(f"node {name[:128]} not found")
     try:
-        NodeModel.get(project, name).delete()
+        return NodeModel.get(project, name)
     except NodeModel.DoesNotExist as exc:
         raise NotFound(f"node {name} not found") from exc
 

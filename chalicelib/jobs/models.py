@@ -149,6 +149,7 @@ class TaskModel(Model):
     lease_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
     started = NumberAttribute(default=0)  # batches started so far (progress)
+    tries = NumberAttribute(default=0)  # claims of the current cursor (a crash leaves one)
     failed = NumberAttribute(default=0)  # failed nodes so far
     ignored = NumberAttribute(default=0)  # failed batches confirmed past
     stop = BooleanAttribute(default=False)

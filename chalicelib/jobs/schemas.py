@@ -10,6 +10,41 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 TASK_UUID = r"^[A-Za-z0-9]{12}$"
 MAX_FAIL = re.compile(r"^([0-9]{1,6}|[0-9]{1,3}(\.[0-9]+)?%)$")
+# names a shell, an interpreter or the loader turns into code or code paths (bash expands
+# BASH_ENV with command substitution and sources the result); a variable may not set them
+RESERVED_NAMES = frozenset(
+    [
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "PS1",
+        "PS2",
+        "PS3",
+        "PS4",
+        "PROMPT_COMMAND",
+        "IFS",
+        "PATH",
+        "CDPATH",
+        "GLOBIGNORE",
+        "BASH_XTRACEFD",
+        "EXECIGNORE",
+        "PERL5OPT",
+        "PERL5LIB",
+        "PERLLIB",
+        "RUBYOPT",
+        "RUBYLIB",
+        "NODE_OPTIONS",
+        "JAVA_TOOL_OPTIONS",
+        "GCONV_PATH",
+    ]
+)
+RESERVED_PREFIXES = ("LD_", "DYLD_", "PYTHON", "BASH_FUNC_", "TASKHUB_", "AWS_")
+
+
+def reserved_name(name: str) -> bool:
+    """True for a name a variable may not set (see RESERVED_NAMES)."""
+    return name in RESERVED_NAMES or name.upper().startswith(RESERVED_PREFIXES)
 
 
 class Strict(BaseModel):
@@ -27,11 +62,15 @@ def _variables(value: Any) -> dict[str, str]:
     for key, val in value.items():
         if not isinstance(key, str) or not re.match(VAR_NAME, key):
             raise ValueError(f"bad variable name {str(key)[:64]!r}")
+        if reserved_name(key):
+            raise ValueError(f"{key} is reserved: the shell or the loader would read it")
         if isinstance(val, bool) or not isinstance(val, str | int | float):
             raise ValueError(f"variable {key} must be a string or number")
         text = str(val)
         if len(text) > 4096:
             raise ValueError(f"variable {key} is longer than 4096 characters")
+        if "\x00" in text:  # an environment value cannot hold a NUL byte
+            raise ValueError(f"variable {key} holds a NUL character")
         out[key] = text
     return out
 

@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from ..core import aws, ids
 from ..core.config import settings
@@ -27,6 +27,7 @@ from .models import (
     GroupModel,
     JobModel,
     NameModel,
+    NodeModel,
     OpLogModel,
     PlanModel,
     ResultModel,
@@ -36,7 +37,7 @@ from .models import (
 from .schemas import GroupIn, JobIn, RunIn
 
 SLAVE = "taskhub"
-DECISION_DAYS = 7
+
 ROLLBACK_VARIABLE = "_rollbackVersion_"
 
 
@@ -65,16 +66,33 @@ def encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict | None:
+def decode_cursor(cursor: str | None, hash_value: str, *keys: str) -> dict | None:
+    """The key to go on from. `keys` names every attribute of that key, the hash key first,
+    whose value must be `hash_value`: a cursor of another list or project, or one made up,
+    is a client error, never a query DynamoDB refuses."""
     if not cursor:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise BadRequest("check format fail cursor") from exc
-    if not isinstance(value, dict):
+    if (
+        not isinstance(value, dict)
+        or set(value) != set(keys)
+        or value[keys[0]] != {"S": hash_value}
+        or not all(_key_string(v) for v in value.values())
+    ):
         raise BadRequest("check format fail cursor")
     return value
+
+
+def _key_string(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and list(value) == ["S"]
+        and isinstance(value["S"], str)
+        and 0 < len(value["S"]) <= 1024
+    )
 
 
 # ---- operation log ---------------------------------------------------------------------------
@@ -97,7 +115,10 @@ def oplog_item(
 
 def list_oplog(project: str, limit: int, cursor: str | None) -> dict[str, Any]:
     found = OpLogModel.query(
-        project, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        project,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, project, "project", "at"),
     )
     data = [
         {
@@ -144,19 +165,37 @@ def render_group(group: GroupModel) -> dict[str, Any]:
     }
 
 
-def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
-    found = GroupModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
-    data = [render_group(g) for g in found]
+def _page(model, render, project: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """A page of a project's groups or jobs, with the cursor of the next one."""
+    start = decode_cursor(cursor, project, "project", model._range_keyname)
+    found = model.query(project, limit=limit, last_evaluated_key=start)
+    data = [render(item) for item in found]
     return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
 
 
-def _group(project: str, group_id: str) -> GroupModel:
-    if not ID.match(group_id):
-        raise NotFound(f"group {group_id[:64]} not found")
+def _item(model, what: str, project: str, item_id: str):
+    if not ID.match(item_id):
+        raise NotFound(f"{what} {item_id[:64]} not found")
     try:
-        return GroupModel.get(project, group_id)
-    except GroupModel.DoesNotExist as exc:
-        raise NotFound(f"group {group_id} not found") from exc
+        return model.get(project, item_id)
+    except model.DoesNotExist as exc:
+        raise NotFound(f"{what} {item_id} not found") from exc
+
+
+def _claimed(claim_key: str, what: str, name: str) -> str:
+    """The id a unique name points at."""
+    try:
+        return NameModel.get(claim_key).target
+    except NameModel.DoesNotExist as exc:
+        raise NotFound(f"{what} {name} not found") from exc
+
+
+def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
+    return _page(GroupModel, render_group, project, limit, cursor)
+
+
+def _group(project: str, group_id: str) -> GroupModel:
+    return _item(GroupModel, "group", project, group_id)
 
 
 def get_group(project: str, group_id: str) -> dict[str, Any]:
@@ -164,11 +203,7 @@ def get_group(project: str, group_id: str) -> dict[str, Any]:
 
 
 def group_by_name(project: str, name: str) -> GroupModel:
-    try:
-        claim = NameModel.get(_group_claim(project, name))
-    except NameModel.DoesNotExist as exc:
-        raise NotFound(f"group {name} not found") from exc
-    return _group(project, claim.target)
+    return _group(project, _claimed(_group_claim(project, name), "group", name))
 
 
 def _clean_group(data: GroupIn) -> GroupIn:
@@ -325,18 +360,11 @@ def _size(value: Any) -> int:
 
 
 def list_jobs(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
-    found = JobModel.query(project, limit=limit, last_evaluated_key=decode_cursor(cursor))
-    data = [render_job(j) for j in found]
-    return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
+    return _page(JobModel, render_job, project, limit, cursor)
 
 
 def _job(project: str, job_uuid: str) -> JobModel:
-    if not ID.match(job_uuid):
-        raise NotFound(f"job {job_uuid[:64]} not found")
-    try:
-        return JobModel.get(project, job_uuid)
-    except JobModel.DoesNotExist as exc:
-        raise NotFound(f"job {job_uuid} not found") from exc
+    return _item(JobModel, "job", project, job_uuid)
 
 
 def get_job(project: str, job_uuid: str) -> dict[str, Any]:
@@ -344,11 +372,7 @@ def get_job(project: str, job_uuid: str) -> dict[str, Any]:
 
 
 def job_by_name(project: str, name: str) -> JobModel:
-    try:
-        claim = NameModel.get(_job_claim(project, name))
-    except NameModel.DoesNotExist as exc:
-        raise NotFound(f"job {name} not found") from exc
-    return _job(project, claim.target)
+    return _job(project, _claimed(_job_claim(project, name), "job", name))
 
 
 def create_job(project: str, user: str, data: JobIn) -> dict[str, Any]:
@@ -608,7 +632,7 @@ def list_tasks(
         scan_index_forward=False,
         limit=limit,
         page_size=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, project, "project", "start_key", "uuid"),
     )
     data = [render_task(t) for t in found]
     return {"data": data, "cursor": encode_cursor(found.last_evaluated_key)}
@@ -643,7 +667,8 @@ def stop_task(
         task = load_task(project, task_uuid)
         if task.status not in ("init", "running"):
             if norollback and task.decision == "wait":
-                decide(task, user, "norollback")
+                with contextlib.suppress(Conflict):  # expired or taken meanwhile: nothing to stop
+                    decide(task, user, "norollback")
             return engine.load(task_uuid)
         now = now_ms()
         reason = f"stopped by {user}"
@@ -690,16 +715,8 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
         raise Conflict("the task is still running")
     if task.decision != "wait":
         raise Conflict(f"the rollback decision is already taken: {task.decision}")
-    if now_ms() > task.starttime + DECISION_DAYS * 86400 * 1000:
-        with contextlib.suppress(UpdateError):
-            TaskModel(task.uuid).update(
-                actions=[
-                    TaskModel.decision.set("expired"),
-                    TaskModel.watch.remove(),
-                    TaskModel.deadline.remove(),
-                ],
-                condition=TaskModel.decision == "wait",
-            )
+    if now_ms() > engine.decision_deadline(task):
+        engine.expire_decision(task.uuid)
         raise Conflict("the rollback decision expired (7 days after the start)")
     if control == "norollback":
 
@@ -864,16 +881,14 @@ def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admi
 
 
 def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None:
-    """Run a failed batch again (all nodes, or only its failed nodes) from its first step."""
+    """Run a failed batch again (all nodes, or only its failed nodes) from its first step.
+    The cursor moves first; the old results are cleared only once that is committed, and the
+    message that runs the batch is sent after that."""
     task, batch = _waiting(project, subtask_uuid, ("wait_confirm",))
     sub = engine.load_subtask(task.uuid, batch)
     failed = set(sub.failed_nodes or []) if sub else set()
-    key = engine.result_key(task.uuid, batch)
-    with ResultModel.batch_write() as writer:
-        for result in ResultModel.query(key, consistent_read=True):
-            if not only_failed or result.node in failed:
-                writer.delete(result)
     move = Move(task).to(batch, 0, "run")
+    move.send = False
     move.actions.append(TaskModel.failed.add(-len(failed)))
     move.subtask(
         batch,
@@ -889,10 +904,32 @@ def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None
     move.puts.append(oplog_item(task.project, user, action, subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="wait_confirm"):
         raise Conflict("the task changed meanwhile; read it again")
+    with ResultModel.batch_write() as writer:
+        for result in ResultModel.query(engine.result_key(task.uuid, batch), consistent_read=True):
+            if not only_failed or result.node in failed:
+                writer.delete(result)
+    engine.send_next(move)
 
 
-def log_operation(project: str, user: str, action: str, target: str, detail: str = "") -> None:
-    oplog_item(project, user, action, target, detail).save()
+def save_node(project: str, user: str, item: inventory.NodeIn) -> None:
+    """Create or replace a node of the inventory, with its log line."""
+    node = inventory.node_item(project, item)
+    _commit(
+        lambda tx: (
+            tx.save(node),
+            tx.save(oplog_item(project, user, "save node", item.name, item.executor)),
+        )
+    )
+
+
+def delete_node(project: str, user: str, name: str) -> None:
+    node = inventory.existing(project, name)
+
+    def write(tx):
+        tx.delete(node, condition=NodeModel.name.exists())
+        tx.save(oplog_item(project, user, "delete node", name))
+
+    _commit(write)
 
 
 def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -900,10 +937,11 @@ def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None
     task = load_task(project, task_uuid)
     if batch >= len(task.batches):
         raise NotFound(f"subtask {subtask_uuid} not found")
+    key = engine.result_key(task.uuid, batch)
     found = ResultModel.query(
-        engine.result_key(task.uuid, batch),
+        key,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, key, "key", "rk"),
         consistent_read=True,
     )
     data = [render_result(task, r) for r in found]

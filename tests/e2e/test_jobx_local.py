@@ -21,11 +21,25 @@ WORKSPACE = {
 }
 
 
-def test_a_rolling_job_runs_to_success(server):
+def _workspace(server):
     status, body = server.call(
         "PUT", "/admin/v1/workspace", WORKSPACE, {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     )
     assert status == 200, body
+
+
+def _until(server, path, done):
+    """Poll a GET until `done(data)`; the data of the last answer."""
+    deadline = time.monotonic() + 60
+    while True:
+        data = server.call("GET", path, None, TOKEN)[1]["data"]
+        if done(data) or time.monotonic() > deadline:
+            return data
+        time.sleep(0.2)
+
+
+def test_a_rolling_job_runs_to_success(server):
+    _workspace(server)
     group = {"name": "web", "group_type": "percent", "percent": "1:2"}
     status, body = server.call("POST", "/jobx/group/e2eproj", group, TOKEN)
     assert status == 200 and body["stat"], body
@@ -41,12 +55,8 @@ def test_a_rolling_job_runs_to_success(server):
     )
     assert status == 200, body
     uuid = body["uuid"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        task = server.call("GET", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)[1]["data"]
-        if task["status"] not in ("init", "running"):
-            break
-        time.sleep(0.2)
+    running = ("init", "running")
+    task = _until(server, f"/jobx/task/e2eproj/{uuid}", lambda d: d["status"] not in running)
     assert task["status"] == "success", task
     subtasks = server.call("GET", f"/jobx/subtask/e2eproj/{uuid}", None, TOKEN)[1]["data"]
     assert [s["status"] for s in subtasks] == ["success"] * 3
@@ -55,3 +65,28 @@ def test_a_rolling_job_runs_to_success(server):
         "hi web4 of web4,web5\n",
         "hi web5 of web4,web5\n",
     ]
+
+
+def test_stop_kills_the_running_batch_through_the_local_pump(server):
+    _workspace(server)
+    group = {"name": "stopme", "group_type": "list", "node": "web1,web2;web3"}
+    assert server.call("POST", "/jobx/group/e2eproj", group, TOKEN)[0] == 200
+    script = "echo started; sleep 60; echo never"
+    job = {"name": "slow", "steps": [{"name": "s", "script": script, "timeout": 120}]}
+    assert server.call("POST", "/jobx/job/e2eproj", job, TOKEN)[0] == 200
+    run = {"jobname": "slow", "group": "stopme"}
+    uuid = server.call("POST", "/jobx/task/e2eproj/job/byname", run, TOKEN)[1]["uuid"]
+    subtasks = _until(server, f"/jobx/subtask/e2eproj/{uuid}", lambda d: d[0]["status"] != "init")
+    assert subtasks[0]["status"] == "running", subtasks
+    status, body = server.call("DELETE", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)
+    assert status == 200 and body["data"]["status"] == "fail", body
+    assert body["data"]["reason"] == "stopped by E2Ejobx1"
+    results = _until(server, f"/jobx/subtask/e2eproj/{uuid}-0/node", lambda d: len(d) == 2)
+    assert [(r["status"], r["error"], r["tail"]) for r in results] == [
+        ("fail", "killed: task stopped", "started\n")
+    ] * 2
+    subtasks = server.call("GET", f"/jobx/subtask/e2eproj/{uuid}", None, TOKEN)[1]["data"]
+    assert [s["status"] for s in subtasks] == ["fail", "cancel"]
+    assert server.call("GET", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)[1]["data"]["status"] == (
+        "fail"
+    )

@@ -5,7 +5,7 @@ import time
 from chalicelib.core.metering import count_calls
 from chalicelib.jobs import engine
 
-from .conftest import MEMBER, OUTSIDER, PROJECT, VIEWER, drain, workspace
+from .conftest import MEMBER, OUTSIDER, PROJECT, VIEWER, drain, receive, workspace
 
 
 def test_group_crud_validation_and_batches(jobx):
@@ -333,7 +333,11 @@ def test_third_stop_records_no_rollback(jobx):
 
 def test_bad_bodies_get_the_face_envelope(jobx):
     status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw="{not json")
-    assert status == 400 and body["stat"] is False
+    assert (
+        status == 400 and body["info"] == "check format fail body: request body is not valid JSON"
+    )
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw="[1]")
+    assert body["info"] == "check format fail body: request body must be a JSON object"
     status, body = jobx.api.call(
         "POST",
         f"/jobx/task/{PROJECT}/job/byname",
@@ -373,3 +377,249 @@ def test_variables_too_large_are_refused(jobx):
     body = {"jobname": "j1", "group": "g1", "variable": variable}
     status, data = jobx.call("POST", f"/task/{PROJECT}/job/byname", body)
     assert status == 400 and data["info"].startswith("check format fail variable")
+
+
+def test_runtime_analysis_is_a_share_of_minute_buckets(jobx, monkeypatch):
+    from chalicelib.jobs import engine
+
+    jobx.group(node="n01")
+    jobx.job()
+    start = time.time()
+    for minutes in (0, 2, 2):  # one task under a minute, two of two minutes
+        monkeypatch.setattr(engine, "clock", lambda start=start: start)
+        jobx.run()
+        monkeypatch.setattr(engine, "clock", lambda m=minutes, start=start: start + m * 60 + 1)
+        drain()
+    runtime = jobx.ok("GET", f"/task/{PROJECT}/analysis/runtime")["data"]
+    assert runtime == {
+        "0-1": "33.33",
+        "1-3": "66.67",
+        "3-5": "0.00",
+        "5-10": "0.00",
+        "10-30": "0.00",
+        "30+": "0.00",
+    }
+    last = jobx.ok("GET", f"/task/{PROJECT}/analysis/last")["data"]
+    assert sorted(x["runtime"] for x in last) == [1.0, 121.0, 121.0]
+
+
+def test_the_operation_log_covers_every_write_and_control(jobx, admin):
+    jobx.ok("POST", f"/node/{PROJECT}", {"name": "x1"})
+    jobx.ok("DELETE", f"/node/{PROJECT}/x1", headers=admin)
+    group = jobx.group(node="n01;n02")
+    jobx.ok(
+        "POST",
+        f"/group/{PROJECT}/{group['id']}",
+        {"name": "g1", "group_type": "list", "node": "n01;n02"},
+    )
+    job = jobx.job(steps=[{"name": "x", "script": '[ "$node" != n01 ]'}])
+    jobx.ok(
+        "POST",
+        f"/job/{PROJECT}/{job['uuid']}",
+        {"name": "j1", "steps": [{"name": "x", "script": '[ "$node" != n01 ]'}]},
+    )
+    jobx.job(name="paused", steps=[{"name": "p", "script": "true", "pause": True}])
+    jobx.job(name="gate", steps=[{"name": "a", "plugin_type": "approval"}])
+    rollback = {"_rollbackVersion_": "v1"}
+    first = jobx.run(variable=rollback)
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{first}-0/retry", {"only_failed": True})
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{first}-0/confirm")
+    drain()
+    jobx.ok("PUT", f"/task/{PROJECT}/{first}/norollback")
+    second = jobx.run(variable=rollback)
+    drain()
+    jobx.ok("DELETE", f"/task/{PROJECT}/{second}")
+    jobx.ok("PUT", f"/task/{PROJECT}/{second}/rollback")
+    paused = jobx.run(jobname="paused")
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{paused}-0/next")
+    gate = jobx.run(jobname="gate")
+    drain()
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{gate}-0/approve", {"opinion": "agree"})
+    third = {
+        "project_id": PROJECT,
+        "uuid": "third0000077",
+        "params": {"jobname": "j1", "group": "g1"},
+    }
+    jobx.ok("POST", "/third/interface/invoke", third)
+    jobx.ok("POST", "/third/interface/stop", {"uuid": "third0000077"})
+    jobx.ok("DELETE", f"/job/{PROJECT}/{job['uuid']}", headers=admin)
+    jobx.ok("DELETE", f"/group/{PROJECT}/{group['id']}", headers=admin)
+    logged, cursor = [], ""
+    while True:
+        page = jobx.ok("GET", f"/log/{PROJECT}?page_size=7&cursor={cursor}")
+        logged += page["data"]
+        if not page["cursor"]:
+            break
+        cursor = page["cursor"]
+    actions = [x["action"] for x in logged][::-1]
+    assert actions == [
+        "save node",
+        "delete node",
+        "create group",
+        "update group",
+        "create job",
+        "update job",
+        "create job",
+        "create job",
+        "start task",
+        "retry failed nodes",
+        "confirm subtask",
+        "norollback",
+        "start task",
+        "stop task",
+        "rollback task",
+        "start task",
+        "next",
+        "start task",
+        "approval agree",
+        "start task",
+        "stop task",
+        "delete job",
+        "delete group",
+    ]
+    assert {x["user"] for x in logged} == {"Member01", "admin000"}
+
+
+def test_third_stop_of_a_finished_task_past_its_decision_answers_ok(jobx, monkeypatch):
+    from chalicelib.jobs import engine as jobs_engine
+
+    jobx.group(name="web", node="n01")
+    jobx.job(name="deploy", steps=[{"name": "x", "script": "true"}])
+    params = {"jobname": "deploy", "group": "web", "variable": {"_rollbackVersion_": "v0"}}
+    body = {"project_id": PROJECT, "uuid": "third0000003", "params": params}
+    jobx.ok("POST", "/third/interface/invoke", body)
+    drain()
+    later = time.time() + 8 * 86400
+    monkeypatch.setattr(jobs_engine, "clock", lambda: later)
+    status, data = jobx.call("POST", "/third/interface/stop", {"uuid": "third0000003"})
+    assert status == 200 and data["stat"] is True, data
+    query = jobx.ok("POST", "/third/interface/query", {"uuid": "third0000003"})
+    assert (query["status"], query["rollback"]) == ("complete", "expired")
+
+
+def test_permission_matrix_of_every_route(jobx, admin):
+    """viewer: read only; member: read, write, control; admin: also delete; someone outside
+    the project: nothing. A refused call writes nothing (the operation log stays as it was)."""
+    group = jobx.group(node="n01")
+    job = jobx.job()
+    uuid = jobx.run()
+    drain()
+    g, j, s = group["id"], job["uuid"], f"{uuid}-0"
+    run = {"jobname": "j1", "group": "g1"}
+    third = {"project_id": PROJECT, "uuid": "third0000042", "params": run}
+    reads = [
+        ("GET", f"/node/{PROJECT}", None),
+        ("GET", f"/group/{PROJECT}", None),
+        ("GET", f"/group/{PROJECT}/{g}", None),
+        ("GET", f"/group/{PROJECT}/{g}/node", None),
+        ("GET", f"/job/{PROJECT}", None),
+        ("GET", f"/job/{PROJECT}/{j}", None),
+        ("GET", f"/task/{PROJECT}", None),
+        ("GET", f"/task/{PROJECT}/count", None),
+        ("GET", f"/task/{PROJECT}/{uuid}", None),
+        ("GET", f"/task/{PROJECT}/analysis/last", None),
+        ("GET", f"/task/{PROJECT}/analysis/date", None),
+        ("GET", f"/task/{PROJECT}/analysis/hour", None),
+        ("GET", f"/task/{PROJECT}/analysis/runtime", None),
+        ("GET", f"/subtask/{PROJECT}/{uuid}", None),
+        ("GET", f"/subtask/{PROJECT}/{s}/node", None),
+        ("GET", f"/subtask/{PROJECT}/{s}/node/n01", None),
+        ("GET", f"/log/{PROJECT}", None),
+        ("POST", "/third/option/groupname", {"project_id": PROJECT}),
+        ("POST", "/third/interface/query", {"uuid": uuid}),
+    ]
+    writes = [
+        ("POST", f"/node/{PROJECT}", {"name": "x9"}),
+        ("POST", f"/group/{PROJECT}", {"name": "g9", "group_type": "list", "node": "n01"}),
+        ("POST", f"/group/{PROJECT}/{g}", {"name": "g1", "group_type": "list", "node": "n02"}),
+        ("POST", f"/job/{PROJECT}", {"name": "j9", "steps": [{"name": "s", "script": "true"}]}),
+        ("POST", f"/job/{PROJECT}/{j}", {"name": "j1", "steps": [{"name": "s", "script": "id"}]}),
+        ("POST", f"/task/{PROJECT}/job/byname", run),
+        ("POST", "/third/interface/dry-run", third),
+        ("POST", "/third/interface/invoke", third),
+        ("PUT", f"/task/{PROJECT}/{uuid}/rollback", None),
+        ("PUT", f"/task/{PROJECT}/{uuid}/norollback", None),
+        ("PUT", f"/task/{PROJECT}/{uuid}", None),
+        ("DELETE", f"/task/{PROJECT}/{uuid}", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/confirm", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/next", None),
+        ("PUT", f"/subtask/{PROJECT}/{s}/retry", {}),
+        ("PUT", f"/subtask/{PROJECT}/{s}/approve", {"opinion": "agree"}),
+        ("POST", "/third/interface/stop", {"uuid": uuid}),
+    ]
+    deletes = [
+        ("DELETE", f"/node/{PROJECT}/n01", None),
+        ("DELETE", f"/group/{PROJECT}/{g}", None),
+        ("DELETE", f"/job/{PROJECT}/{j}", None),
+    ]
+    logged = jobx.ok("GET", f"/log/{PROJECT}?page_size=200", headers=admin)["data"]
+    for method, path, body in reads:
+        assert jobx.call(method, path, body, VIEWER)[0] == 200, (method, path)
+        assert jobx.call(method, path, body, OUTSIDER)[0] == 403, (method, path)
+    for method, path, body in writes + deletes:
+        assert jobx.call(method, path, body, VIEWER)[0] == 403, (method, path)
+        assert jobx.call(method, path, body, OUTSIDER)[0] == 403, (method, path)
+    for method, path, body in deletes:
+        assert jobx.call(method, path, body, MEMBER)[0] == 403, (method, path)
+    assert jobx.ok("GET", f"/log/{PROJECT}?page_size=200", headers=admin)["data"] == logged
+    assert jobx.task(uuid)["status"] == "success" and receive() == []
+    assert jobx.ok("GET", f"/group/{PROJECT}/{g}")["data"]["node"] == "n01"
+
+
+def _cursor(value) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def test_every_list_pages_with_its_cursor_and_refuses_forged_ones(jobx):
+    jobx.group(name="g1", node="n01,n02")
+    jobx.group(name="g2", node="n03")
+    jobx.job(name="j1")
+    jobx.job(name="j2")
+    uuid = jobx.run()
+    jobx.run(group="g2")
+    drain()
+    lists = {
+        f"/node/{PROJECT}": 5,
+        f"/group/{PROJECT}": 2,
+        f"/job/{PROJECT}": 2,
+        f"/task/{PROJECT}": 2,
+        f"/subtask/{PROJECT}/{uuid}-0/node": 2,
+        f"/log/{PROJECT}": 6,
+    }
+    forged = [
+        {"a": 1},
+        {"project": "p1"},
+        {"project": {"S": "p1"}, "at": {"N": "1"}},
+        {"project": {"S": "other"}, "at": {"S": "1"}, "id": {"S": "x"}},
+        {"project": {"S": "other"}, "name": {"S": "x"}},
+        {"key": {"S": "other#0"}, "rk": {"S": "x"}},
+        {"project": {"S": "other"}, "start_key": {"S": "1"}, "uuid": {"S": "x"}},
+        ["project"],
+    ]
+    for path, total in lists.items():
+        seen, cursor = [], ""
+        while True:
+            page = jobx.ok("GET", f"{path}?page_size=1&cursor={cursor}")
+            seen += page["data"]
+            cursor = page["cursor"]
+            if not cursor:
+                break
+        assert len(seen) == total, path
+        for value in forged:
+            status, body = jobx.call("GET", f"{path}?cursor={_cursor(value)}")
+            assert (status, body["info"]) == (400, "check format fail cursor"), (path, value)
+
+
+def test_a_body_nested_too_deep_is_a_client_error(jobx):
+    deep = "[" * 50000 + "]" * 50000
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw=deep)
+    assert (status, body["info"]) == (400, "check format fail body: request body is not valid JSON")
+    note = '{"name": "g", "group_type": "list", "node": "n01", "note": ' + deep + "}"
+    status, body = jobx.api.call("POST", f"/jobx/group/{PROJECT}", None, MEMBER, raw=note)
+    assert status == 400 and jobx.ok("GET", f"/group/{PROJECT}")["data"] == []

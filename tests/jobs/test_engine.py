@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.core import resources
 from chalicelib.jobs import engine
+from chalicelib.jobs.executors import LocalExecutor, command_for, undefined_variables
 
 from .conftest import PROJECT, deliver, drain, receive
 
@@ -536,3 +537,171 @@ def test_confirm_mode_failure_then_confirm_goes_straight_on(jobx):
     task = jobx.task(uuid)
     assert (task["status"], task["progress"]) == ("fail", [3, 3])
     assert [s["status"] for s in jobx.subtasks(uuid)] == ["success", "fail", "success"]
+
+
+@pytest.mark.parametrize(
+    "name", ["BASH_ENV", "ENV", "SHELLOPTS", "PS4", "PATH", "LD_PRELOAD", "PYTHONPATH", "AWS_X"]
+)
+def test_variables_the_shell_turns_into_code_are_refused(jobx, tmp_path, name):
+    """bash expands BASH_ENV (with command substitution) and sources the result: such a
+    value would run as code, so these names are refused wherever a variable is given."""
+    jobx.group(node="n01")
+    jobx.job()
+    marker = tmp_path / "pwned"
+    value = f"$(touch {marker})"
+    run = {"jobname": "j1", "group": "g1", "variable": {name: value}}
+    status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
+    assert status == 400 and body["info"].startswith("check format fail variable"), body
+    assert "reserved" in body["info"]
+    job = {"name": "j2", "steps": [{"name": "s", "script": "true"}], "variable": {name: value}}
+    assert jobx.call("POST", f"/job/{PROJECT}", job)[0] == 400
+    third = {"project_id": PROJECT, "uuid": "third0000009", "params": {**run, "variable": {}}}
+    third["params"]["variable"] = {name: value}
+    assert jobx.call("POST", "/third/interface/invoke", third)[0] == 400
+    assert jobx.ok("GET", f"/task/{PROJECT}")["data"] == []
+    assert receive() == []
+    assert not marker.exists()
+
+
+def test_a_stored_reserved_variable_never_reaches_the_script(tmp_path):
+    """Whatever a stored task holds, the executor drops reserved names before running."""
+    marker = tmp_path / "pwned"
+    step = {"kind": "cmd", "script": 'echo "$ok"', "interpreter": "bash"}
+    command = command_for(step, {"BASH_ENV": f"$(touch {marker})", "ok": "fine"})
+    assert command.env == {"ok": "fine"}
+    got = {}
+    LocalExecutor().run(
+        command, {"n01": {"node": "n01"}}, 10, threading.Event(), got.__setitem__, None
+    )
+    assert got["n01"].status == "success" and got["n01"].output == b"fine\n"
+    assert not marker.exists()
+
+
+def test_defaults_in_expansions_and_agent_names_are_not_undefined(jobx, tmp_path):
+    jobx.group(node="n01")
+    script = 'echo "${missing:-dflt} ${other-x}${AWS_SSM_INSTANCE_ID:+ssm}" > "$DIR/ran"'
+    jobx.job(steps=[{"name": "v", "plugin_type": "cmd", "script": script}])
+    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
+    assert (tmp_path / "ran").read_text() == "dflt x\n"
+    assert undefined_variables("echo ${need:?set it} $AWS_SSM_INSTANCE_ID", []) == ["need"]
+
+
+CONDITIONS = ("firsttime", "thelasttime", "notfirsttime", "notthelasttime", "always")
+
+
+def test_step_conditions_action_and_batches(jobx, tmp_path):
+    """Each step writes `<step>` into a file per batch: which steps ran in which batch, for
+    a deploy and for its rollback (action deploy | rollback | always)."""
+    jobx.group(node="n01;n02;n03")
+    steps = [
+        {"name": when, "batches": when, "script": f'echo {when} >> "$DIR/$ip"'}
+        for when in CONDITIONS
+    ]
+    steps += [
+        {"name": "d", "action": "deploy", "script": 'echo deploy-$version >> "$DIR/$ip"'},
+        {"name": "r", "action": "rollback", "script": 'echo rollback-$version >> "$DIR/$ip"'},
+        {"name": "a", "action": "always", "script": 'echo always-$version >> "$DIR/$ip"'},
+    ]
+    jobx.job(steps=steps)
+    variable = {"DIR": str(tmp_path), "version": "v2", "_rollbackVersion_": "v1"}
+    uuid = jobx.run(variable=variable)
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
+
+    def ran(node):
+        lines = (tmp_path / node).read_text().split()
+        (tmp_path / node).unlink()
+        return lines
+
+    assert ran("n01") == ["firsttime", "notthelasttime", "always", "deploy-v2", "always-v2"]
+    assert ran("n02") == ["notfirsttime", "notthelasttime", "always", "deploy-v2", "always-v2"]
+    assert ran("n03") == ["thelasttime", "notfirsttime", "always", "deploy-v2", "always-v2"]
+    child = jobx.ok("PUT", f"/task/{PROJECT}/{uuid}/rollback")["uuid"]
+    drain()
+    assert jobx.task(child)["status"] == "success"
+    assert ran("n01") == ["firsttime", "notthelasttime", "always", "rollback-v1", "always-v1"]
+    assert ran("n03") == ["thelasttime", "notfirsttime", "always", "rollback-v1", "always-v1"]
+
+
+def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
+    from chalicelib.jobs import service
+
+    jobx.group(node="n01,n02")
+    jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n01 ]'}])
+    uuid = jobx.run()
+    drain()
+    real_commit = engine.commit
+
+    def stop_first(move, **kwargs):  # a stop lands between the retry's read and its write
+        service.stop_task(PROJECT, "Other001", uuid)
+        return real_commit(move, **kwargs)
+
+    monkeypatch.setattr(engine, "commit", stop_first)
+    status, body = jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/retry", {})
+    assert status == 409 and body["stat"] is False
+    results = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]
+    assert sorted((r["node"], r["status"]) for r in results) == [
+        ("n01", "fail"),
+        ("n02", "success"),
+    ]
+    assert receive() == []
+    assert jobx.task(uuid)["reason"] == "stopped by Other001"
+
+
+def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
+    from chalicelib.jobs import service
+
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    uuid = jobx.run()
+    body = json.loads(receive(1)[0]["Body"])
+    task = engine.load(uuid)
+    token = engine.claim(task)
+    service.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
+    assert engine.advance(task, token) is False
+    assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
+    assert engine.handle(body) == "stale"
+    assert jobx.task(uuid)["status"] == "fail"
+
+
+def test_a_nul_in_a_variable_is_refused_and_never_crashes_the_worker(jobx):
+    jobx.group(node="n01")
+    jobx.job(steps=[{"name": "x", "script": 'echo "$x"'}])
+    run = {"jobname": "j1", "group": "g1", "variable": {"x": "a\u0000b"}}
+    status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
+    assert status == 400 and "NUL" in body["info"]
+    # a stored value the environment cannot take fails the node, not the worker
+    command = command_for({"kind": "cmd", "script": "true"}, {"x": "a\u0000b"})
+    got = {}
+    LocalExecutor().run(command, {"n01": {}}, 10, threading.Event(), got.__setitem__, None)
+    assert got["n01"].status == "fail" and got["n01"].error.startswith("cannot start")
+
+
+def test_a_cursor_whose_worker_keeps_dying_ends_the_task(jobx, monkeypatch):
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    uuid = jobx.run()
+    body = json.loads(receive(1)[0]["Body"])
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker dies")
+
+    monkeypatch.setattr(engine, "run_step", crash)
+    now = time.time()
+    for attempt in range(engine.MAX_TRIES):
+        monkeypatch.setattr(engine, "clock", lambda t=now + attempt * 1000: t)
+        with pytest.raises(RuntimeError):
+            engine.handle(dict(body))
+    assert jobx.task(uuid)["status"] == "running"  # five crashes: still worth a try
+    monkeypatch.setattr(engine, "clock", lambda: now + 10_000)
+    assert engine.handle(dict(body)) == "moved"
+    task = jobx.task(uuid)
+    assert (task["status"], task["reason"]) == (
+        "fail",
+        "the worker failed 5 times at batch 1 step 1",
+    )
+    assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
+    assert engine.handle(dict(body)) == "stale" and receive() == []
+    assert jobx.ok("GET", f"/task/{PROJECT}/count")["data"]["fail"] == 1

@@ -2,7 +2,9 @@
 
 import json
 import subprocess
+import time
 
+import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.core import aws as aws_clients
@@ -113,3 +115,51 @@ def test_the_ssm_wrapper_exports_values_without_splicing_them(tmp_path):
         )
         assert done.stdout == f"v=$(touch {marker})'\" n={node} web1,web2\n"
     assert not marker.exists()
+
+
+def test_the_ssm_wrapper_splices_only_whole_names():
+    """Names and instance ids reach the wrapper text only when they are whole names: a
+    trailing newline (which `$` would let through) never starts a new shell line."""
+    command = StepCommand("bash", "true", {"a\nb": "x", "ok\n": "y", "ok": "z"})
+    per_instance = {"i-0123456789abcdef0\n": {"node": "n1"}, "i-0123456789abcdef1": {"n\n;x": "v"}}
+    text = ssm_script(command, {}, per_instance)
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("export")] == [
+        "export ok=\"$(printf '%s' 'eg==' | base64 -d)\""
+    ]
+    assert "  i-0123456789abcdef1) ;;" in lines and "i-0123456789abcdef0" not in text
+
+
+def test_a_worker_killed_between_two_commands_resends_only_the_unrecorded_one(
+    jobx, apply_workspace, monkeypatch
+):
+    nodes = [
+        {"project": PROJECT, "name": f"vm{i:02d}", "executor": "ssm", "instance_id": f"i-{i:017x}"}
+        for i in range(1, 53)
+    ]
+    apply_workspace(workspace(extra_nodes=nodes))
+    jobx.group(name="vms", node=",".join(n["name"] for n in nodes))
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    uuid = jobx.run(group="vms")
+    first = json.loads(receive(1)[0]["Body"])
+    real_send = engine.ssm_executor.send
+    calls = []
+
+    def send_then_die(*args, **kwargs):
+        calls.append(len(args[0]))
+        if len(calls) == 2:
+            raise SystemExit("worker killed")
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(engine.ssm_executor, "send", send_then_die)
+    with pytest.raises(SystemExit):
+        engine.handle(dict(first))
+    assert calls == [50, 2]
+    monkeypatch.setattr(engine.ssm_executor, "send", real_send)
+    later = time.time() + 3600
+    monkeypatch.setattr(engine, "clock", lambda: later)
+    assert engine.handle(dict(first)) == "moved"
+    drain()
+    assert jobx.task(uuid)["status"] == "success"
+    commands = aws_clients.client("ssm").list_commands()["Commands"]
+    assert sorted(len(c["InstanceIds"]) for c in commands) == [2, 50]  # none sent twice
