@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-from chalicelib.core import ids
+from bench.ones_calls import bulk_tasks
 from chalicelib.core.metering import count_calls
-from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
 
 from .conftest import DANA, P2, SPRINT2, TASK_TYPE, TEAM, TODO
 
 
 def seed(count: int, first_number: int) -> None:
-    """Write `count` plain tasks straight to the tables (fast), numbered after the others."""
-    stamp = ids.now_us()
-    with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:
-        for i in range(count):
-            number = first_number + i
-            uuid = f"{DANA}{number:08d}"
-            tasks.save(
-                TaskModel(
-                    uuid=uuid,
-                    team_uuid=TEAM,
-                    number=number,
-                    owner=DANA,
-                    assign=DANA,
-                    project_uuid=P2,
-                    issue_type_uuid=TASK_TYPE,
-                    status_uuid=TODO,
-                    status_category="to_do",
-                    sprint_uuid=SPRINT2,
-                    summary=f"bulk {number}",
-                    path=uuid,
-                    create_time=stamp,
-                    update_time=stamp,
-                    server_update_stamp=stamp,
-                    team_key=TEAM,
-                    project_key=f"{TEAM}#{P2}",
-                    category_key=f"{TEAM}#to_do",
-                    assign_key=f"{TEAM}#{DANA}",
-                    sprint_key=f"{TEAM}#{SPRINT2}",
-                )
-            )
-            numbers.save(TaskNumberModel(team_uuid=TEAM, number=number, task_uuid=uuid))
-    last = first_number + count - 1
-    TeamCounterModel(TEAM, "number").update(actions=[TeamCounterModel.value.set(last)])
+    """`count` plain tasks straight in the tables (fast), numbered after the others."""
+    bulk_tasks(
+        count,
+        first_number,
+        team=TEAM,
+        user=DANA,
+        project=P2,
+        sprint=SPRINT2,
+        issue_type=TASK_TYPE,
+        status=TODO,
+    )
 
 
 def measure(ones, tag: str) -> dict[str, int]:
