@@ -27,8 +27,10 @@ os.environ.pop("TASKHUB_ENDPOINT_URL", None)
 
 import moto
 
-from chalicelib.core import config, crypto, ids, resources, workspace
+from chalicelib.core import config, crypto, resources, workspace
 from chalicelib.core.metering import count_calls
+
+from .ones_data import bulk_tasks
 
 config.reload()
 
@@ -63,56 +65,15 @@ DOCUMENT = {
     "priorities": [{"uuid": "7tKAV46c", "team": TEAM, "value": "Normal", "default": True}],
     "sprints": [{"uuid": SPRINT, "team": TEAM, "project": PROJECT, "name": "Sprint"}],
 }
+BULK = {
+    "team": TEAM,
+    "user": USER,
+    "project": PROJECT,
+    "sprint": SPRINT,
+    "issue_type": TASK_TYPE,
+    "status": TODO,
+}
 HEADERS = {"Content-Type": "application/json", "Ones-User-Id": USER, "Ones-Auth-Token": TOKEN}
-
-
-def bulk_tasks(
-    count: int,
-    first: int,
-    *,
-    team: str = TEAM,
-    user: str = USER,
-    project: str = PROJECT,
-    sprint: str = SPRINT,
-    issue_type: str = TASK_TYPE,
-    status: str = TODO,
-) -> None:
-    """Plain to-do tasks written straight to the tables, to grow a team quickly.
-
-    Bypasses the stats counters on purpose: only the number of items matters here.
-    """
-    from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
-
-    stamp = ids.now_us()
-    with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:
-        for number in range(first, first + count):
-            uuid = f"{user}{number:08d}"
-            tasks.save(
-                TaskModel(
-                    uuid=uuid,
-                    team_uuid=team,
-                    number=number,
-                    owner=user,
-                    assign=user,
-                    project_uuid=project,
-                    issue_type_uuid=issue_type,
-                    status_uuid=status,
-                    status_category="to_do",
-                    sprint_uuid=sprint,
-                    summary=f"bulk {number}",
-                    path=uuid,
-                    create_time=stamp,
-                    update_time=stamp,
-                    server_update_stamp=stamp,
-                    team_key=team,
-                    project_key=f"{team}#{project}",
-                    category_key=f"{team}#to_do",
-                    assign_key=f"{team}#{user}",
-                    sprint_key=f"{team}#{sprint}",
-                )
-            )
-            numbers.save(TaskNumberModel(team_uuid=team, number=number, task_uuid=uuid))
-    TeamCounterModel(team, "number").update(actions=[TeamCounterModel.value.set(first + count - 1)])
 
 
 class Bench:
@@ -213,10 +174,10 @@ def main() -> None:
         workspace.apply(DOCUMENT)
         with Client(app) as client:
             bench = Bench(client)
-            bulk_tasks(10, 1)
+            bulk_tasks(10, 1, **BULK)
             bench.serial = 100
             small = bench.measure(args.requests)
-            bulk_tasks(1990, 20_000)
+            bulk_tasks(1990, 20_000, **BULK)
             large = bench.measure(args.requests)
     print(f"ONES face, {args.requests} requests per kind, moto in-process")
     print(f"{'request':26} {'calls@10':>9} {'calls@2000':>11} {'req/s@10':>9} {'req/s@2000':>11}")

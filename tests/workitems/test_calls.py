@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.ones_calls import bulk_tasks
+from bench.ones_data import bulk_tasks
 from chalicelib.core.metering import count_calls
 
 from .conftest import DANA, P2, SPRINT2, TASK_TYPE, TEAM, TODO

@@ -1,0 +1,54 @@
+"""Bulk ONES tasks for the bench and the call-count test; importing it changes nothing."""
+
+from __future__ import annotations
+
+from chalicelib.core import ids
+
+
+def bulk_tasks(
+    count: int,
+    first: int,
+    *,
+    team: str,
+    user: str,
+    project: str,
+    sprint: str,
+    issue_type: str,
+    status: str,
+) -> None:
+    """Plain to-do tasks written straight to the tables, to grow a team quickly.
+
+    Bypasses the stats counters on purpose: only the number of items matters here.
+    """
+    from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
+
+    stamp = ids.now_us()
+    with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:
+        for number in range(first, first + count):
+            uuid = f"{user}{number:08d}"
+            tasks.save(
+                TaskModel(
+                    uuid=uuid,
+                    team_uuid=team,
+                    number=number,
+                    owner=user,
+                    assign=user,
+                    project_uuid=project,
+                    issue_type_uuid=issue_type,
+                    status_uuid=status,
+                    status_category="to_do",
+                    sprint_uuid=sprint,
+                    summary=f"bulk {number}",
+                    path=uuid,
+                    create_time=stamp,
+                    update_time=stamp,
+                    server_update_stamp=stamp,
+                    team_key=team,
+                    project_key=f"{team}#{project}",
+                    category_key=f"{team}#to_do",
+                    assign_key=f"{team}#{user}",
+                    sprint_key=f"{team}#{sprint}",
+                )
+            )
+            numbers.save(TaskNumberModel(team_uuid=team, number=number, task_uuid=uuid))
+    TeamCounterModel(team, "number").update(actions=[TeamCounterModel.value.set(first + count - 1)])
