@@ -21,34 +21,30 @@ def bulk_tasks(
     Bypasses the stats counters on purpose: only the number of items matters here.
     """
     from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
+    from chalicelib.workitems.service import index_keys
 
     stamp = ids.now_us()
     with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:
         for number in range(first, first + count):
             uuid = f"{user}{number:08d}"
-            tasks.save(
-                TaskModel(
-                    uuid=uuid,
-                    team_uuid=team,
-                    number=number,
-                    owner=user,
-                    assign=user,
-                    project_uuid=project,
-                    issue_type_uuid=issue_type,
-                    status_uuid=status,
-                    status_category="to_do",
-                    sprint_uuid=sprint,
-                    summary=f"bulk {number}",
-                    path=uuid,
-                    create_time=stamp,
-                    update_time=stamp,
-                    server_update_stamp=stamp,
-                    team_key=team,
-                    project_key=f"{team}#{project}",
-                    category_key=f"{team}#to_do",
-                    assign_key=f"{team}#{user}",
-                    sprint_key=f"{team}#{sprint}",
-                )
+            task = TaskModel(
+                uuid=uuid,
+                team_uuid=team,
+                number=number,
+                owner=user,
+                assign=user,
+                project_uuid=project,
+                issue_type_uuid=issue_type,
+                status_uuid=status,
+                status_category="to_do",
+                sprint_uuid=sprint,
+                summary=f"bulk {number}",
+                path=uuid,
+                create_time=stamp,
+                update_time=stamp,
+                server_update_stamp=stamp,
             )
+            index_keys(task)
+            tasks.save(task)
             numbers.save(TaskNumberModel(team_uuid=team, number=number, task_uuid=uuid))
     TeamCounterModel(team, "number").update(actions=[TeamCounterModel.value.set(first + count - 1)])
