@@ -1,7 +1,8 @@
-"""Shared fixtures: an in-process moto AWS, every declared resource, and a Chalice test client.
+"""Shared fixtures: the embedded store, every declared resource, and a Chalice test client.
 
-moto is imported before any botocore client exists, and resources are created inside each
-moto context, so every test starts from empty tables.
+Tests meet the backend `make run` users meet: the embedded store (moto behind the ledger,
+journaled to a data directory), on a loopback port of its own per test process. Each test
+starts from empty tables, queues and bucket (the store truncates them, keeping definitions).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ os.environ.pop("AWS_PROFILE", None)
 # the tests of the SSM-held key use it.
 os.environ["TASKHUB_SECRET_KEY"] = "dGFza2h1Yi10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="
 
-import moto
 import pytest
 from chalice.test import Client
 
 from chalicelib.core import config, crypto, resources
 from chalicelib.core.identity import service as identity
+from chalicelib.core.store import Store
 from chalicelib.faces import load_faces
 
 config.reload()
@@ -34,15 +35,26 @@ load_faces()  # every face's tables exist in each test, whatever it imports firs
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    """One embedded store per test process, durable like the local stage's."""
+    started = Store(tmp_path_factory.mktemp("data"), port=0).start()
+    os.environ["TASKHUB_ENDPOINT_URL"] = started.url
+    config.reload()
+    resources.rebind()
+    yield started
+    started.stop()
+
+
 @pytest.fixture
-def aws():
-    with moto.mock_aws():
-        resources.rebind()
-        crypto.reset()
-        resources.create_all()
-        yield
-        crypto.reset()
-        resources.rebind()
+def aws(store):
+    store.truncate()
+    config.reload()
+    resources.rebind()
+    crypto.reset()
+    resources.create_all()
+    yield store
+    crypto.reset()
 
 
 @pytest.fixture

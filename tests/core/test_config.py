@@ -5,6 +5,7 @@ from chalicelib.core.identity.models import UserModel
 
 
 def test_per_service_endpoint_override_wins(monkeypatch):
+    before = UserModel.Meta.host
     monkeypatch.setenv("TASKHUB_ENDPOINT_URL", "http://127.0.0.1:4566")
     monkeypatch.setenv("TASKHUB_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8001")
     try:
@@ -18,10 +19,11 @@ def test_per_service_endpoint_override_wins(monkeypatch):
         monkeypatch.undo()
         config.reload()
         resources.rebind()
-    assert UserModel.Meta.host is None
+    assert UserModel.Meta.host == before
 
 
 def test_embedded_stage_defaults_to_loopback_moto(monkeypatch):
+    monkeypatch.delenv("TASKHUB_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("TASKHUB_EMBEDDED", "true")
     monkeypatch.setenv("TASKHUB_EMBEDDED_PORT", "4777")
     monkeypatch.setenv("TASKHUB_ADMIN_TOKEN", "local-admin-token-123")

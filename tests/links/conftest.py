@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from botocore.client import BaseClient
 
 from chalicelib.links import config as links_config
 from chalicelib.links import connectors
@@ -76,22 +75,6 @@ def dtask(api, apply_workspace, settings_env):
             return body["result"]
 
     return Caller()
-
-
-@pytest.fixture
-def atomic_requests(monkeypatch):
-    """DynamoDB applies each request atomically; moto does not (a busy machine shows lost
-    `ADD`s and "dictionary changed size" errors from its tables). One lock around each AWS
-    request gives threads DynamoDB's guarantee and nothing more: requests of different
-    threads still interleave."""
-    lock = threading.Lock()
-    real = BaseClient._make_api_call
-
-    def one_at_a_time(self, operation, params):
-        with lock:
-            return real(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", one_at_a_time)
 
 
 # ---- the fake trackers --------------------------------------------------------------------

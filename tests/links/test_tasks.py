@@ -248,7 +248,7 @@ def test_delete_racing_a_link_leaves_no_orphan_index_entry(dtask, monkeypatch):
     assert raced and index_of("bugzilla", "1") == [] and index_of("bugzilla", "2") == []
 
 
-def test_concurrent_links_to_one_task_are_all_kept(dtask, atomic_requests):
+def test_concurrent_links_to_one_task_are_all_kept(dtask):
     task_id = dtask.new_task()
     errors = []
 

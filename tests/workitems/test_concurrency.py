@@ -1,18 +1,12 @@
 """Concurrent writers: no lost update, no double count, dense never-reused numbers.
 
-moto applies a request without any lock, so two threads can interleave inside one
-TransactWrite; DynamoDB applies each request atomically. The `atomic_requests` fixture gives
-moto that one guarantee (a lock around each backend operation) and nothing more.
+Threads call the service concurrently against the embedded store, as concurrent requests of
+`make run` do; the store applies each AWS request atomically, as DynamoDB does.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
-from moto.dynamodb.models import DynamoDBBackend
 
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import TaskhubError
@@ -20,30 +14,6 @@ from chalicelib.core.identity import service as identity
 from chalicelib.workitems import service
 
 from .conftest import DANA, P2, PEI, TASK_TYPE, TEAM
-
-OPERATIONS = (
-    "get_item",
-    "put_item",
-    "update_item",
-    "delete_item",
-    "query",
-    "batch_get_item",
-    "transact_write_items",
-    "transact_get_items",
-)
-
-
-@pytest.fixture(autouse=True)
-def atomic_requests(monkeypatch):
-    lock = threading.RLock()
-    for name in OPERATIONS:
-        original = getattr(DynamoDBBackend, name)
-
-        def atomic(*args, __original=original, **kwargs):
-            with lock:
-                return __original(*args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, functools.wraps(original)(atomic))
 
 
 def principal(uuid=DANA):
