@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test lint format bench clean package
+.PHONY: run test lint format bench clean package wipe
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH" >&2; exit 1; }
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Delete the local server's data (TASKHUB_DATA_DIR, default .taskhub); refused while it runs.
+wipe: $(STAMP)
+	$(BIN)/python -m chalicelib.admin --stage local wipe-local
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

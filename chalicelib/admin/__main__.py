@@ -1,7 +1,9 @@
 """Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, and friends.
 
-It reads the stage's environment from `.chalice/config.json`, so for the local stage it talks
-to the running embedded backend on its fixed port; for deployed stages it uses AWS credentials.
+It reads the stage's environment from `.chalice/config.json`. For the local stage it talks to
+the running local server's store, found through the `server.json` that server keeps in its
+data directory (`TASKHUB_DATA_DIR`); with no server running it refuses rather than write
+into whatever listens on a port. For deployed stages it uses AWS credentials.
 """
 
 from __future__ import annotations
@@ -21,10 +23,57 @@ def _load_stage_env(stage: str) -> None:
     env.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
     for key, value in env.items():
         os.environ.setdefault(key, str(value))
-    if os.environ.get("TASKHUB_EMBEDDED", "").lower() in {"1", "true"}:
+    if embedded():
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def embedded() -> bool:
+    return os.environ.get("TASKHUB_EMBEDDED", "").lower() in {"1", "true"}
+
+
+class NoServer(Exception):
+    pass
+
+
+def _find_local_server() -> None:
+    """Point this process at the running local server's store, or refuse."""
+    from ..core import config
+    from ..core.embedded import hold_lock, read_server_file
+
+    data_dir = config.reload().data_dir
+    lock = hold_lock(data_dir)
+    if lock is not None:
+        os.close(lock)
+        raise NoServer(
+            f"no local taskhub is running with the data directory {data_dir}; "
+            "start it with `make run` (or set TASKHUB_DATA_DIR to the running one's)"
+        )
+    info = read_server_file(data_dir)
+    if not info or not info.get("store"):
+        raise NoServer(f"the local taskhub in {data_dir} has not finished starting; try again")
+    os.environ["TASKHUB_ENDPOINT_URL"] = info["store"]
+    config.reload()
+
+
+def wipe_local() -> dict[str, str]:
+    """Delete the local stage's data, only while no server holds it."""
+    import shutil
+
+    from ..core import config
+    from ..core.embedded import SERVER_FILE, hold_lock
+
+    data_dir = config.reload().data_dir
+    lock = hold_lock(data_dir)
+    if lock is None:
+        raise NoServer(f"a local taskhub is running with {data_dir}; stop it before wiping")
+    try:
+        shutil.rmtree(data_dir / "store", ignore_errors=True)
+        (data_dir / SERVER_FILE).unlink(missing_ok=True)
+    finally:
+        os.close(lock)
+    return {"wiped": str(data_dir)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +98,22 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "init-secret-key", help="create the SSM key that encrypts AK secrets, if missing"
     )
+    sub.add_parser("wipe-local", help="delete the local stage's data (server stopped)")
     args = parser.parse_args(argv)
 
     os.environ["TASKHUB_STAGE"] = args.stage
     _load_stage_env(args.stage)
+    try:
+        if args.command == "wipe-local":
+            if not embedded():
+                raise NoServer("wipe-local is for the local stage only")
+            print(json.dumps(wipe_local(), indent=2))
+            return 0
+        if embedded():
+            _find_local_server()
+    except NoServer as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     from ..core.errors import TaskhubError
     from ..faces import load_faces

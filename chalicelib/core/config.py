@@ -8,8 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 DEFAULT_EMBEDDED_PORT = 4599
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_DIR / ".taskhub"
+DATA_SYNC = ("fsync", "write", "off")
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -28,6 +32,8 @@ class Settings:
     endpoint_url: str | None
     admin_token: str | None
     secret_key: str | None
+    data_dir: Path  # the embedded server's: its store, server file and lock
+    data_sync: str  # fsync: on disk before each answer; write: handed to the OS; off: memory
 
     def endpoint_for(self, service: str) -> str | None:
         """`TASKHUB_ENDPOINT_URL_<SERVICE>` wins over `TASKHUB_ENDPOINT_URL`, so one service can
@@ -60,7 +66,14 @@ def settings() -> Settings:
         # A default admin credential only ever exists in the embedded local stage.
         admin_token=os.environ.get("TASKHUB_ADMIN_TOKEN") if embedded else None,
         secret_key=os.environ.get("TASKHUB_SECRET_KEY") or None,
+        data_dir=_data_dir(),
+        data_sync=(os.environ.get("TASKHUB_DATA_SYNC") or "fsync").strip().lower(),
     )
+
+
+def _data_dir() -> Path:
+    value = (os.environ.get("TASKHUB_DATA_DIR") or "").strip()
+    return Path(value).resolve() if value else DEFAULT_DATA_DIR
 
 
 def reload() -> Settings:

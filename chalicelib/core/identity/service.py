@@ -121,6 +121,8 @@ def check_password(email: str, password: str) -> User:
 
 # ---- tokens ------------------------------------------------------------------------------
 
+MIN_TOKEN_LENGTH = 16
+
 
 def token_id_of(token: str) -> str:
     return crypto.hash_token(token)[:16]
@@ -131,8 +133,8 @@ def issue_token(user_uuid: str, *, name: str = "", token: str | None = None) -> 
     if get_user(user_uuid) is None:
         raise NotFound(f"user {user_uuid} not found")
     token = token or crypto.new_token()
-    if len(token) < 16:
-        raise BadRequest("a token must be at least 16 characters", field="token")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise BadRequest(f"a token must be at least {MIN_TOKEN_LENGTH} characters", field="token")
     digest = crypto.hash_token(token)
     model = TokenModel(
         token_hash=digest,
