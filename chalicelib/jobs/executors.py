@@ -11,11 +11,8 @@ thing spliced into shell text is base64, which cannot be code.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import re
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -25,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import aws
+from ..core.warden import warden
 from .schemas import reserved_name
 
 MAX_OUTPUT = 4 * 1024 * 1024
@@ -183,7 +181,8 @@ class LocalExecutor:
         a long-running node's output so far through `on_progress` every `flush_s`."""
         if not node_env:
             return
-        with tempfile.TemporaryDirectory(prefix="taskhub-step-") as workdir:
+        with warden().scratch("step-") as scratch:
+            workdir = str(scratch)
             path = os.path.join(workdir, "step")
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(command.script)
@@ -223,45 +222,32 @@ class LocalExecutor:
         out_path = os.path.join(workdir, f"out-{threading.get_ident()}-{time.time_ns()}")
         full_env = {**_base_env(), **command.env, **env}
         error = ""
-        with open(out_path, "w+b") as out:
-            try:
-                proc = subprocess.Popen(  # noqa: S603 - argv list, script from a file
-                    self._argv(command, path),
-                    env=full_env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    cwd=workdir,
-                    start_new_session=True,
-                )
-            except (OSError, ValueError) as exc:  # ValueError: a NUL in the environment
-                on_done(
-                    node, Outcome("fail", None, f"cannot start: {exc}", int(started * 1000), 0, b"")
-                )
-                return
-            deadline = started + timeout
-            flushed_at, flushed_size = started, 0
-            while True:
-                try:
-                    proc.wait(timeout=self.tick)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if stop.is_set():
-                    error = "killed: task stopped"
-                elif time.time() >= deadline:
-                    error = f"timeout after {timeout:g}s"
-                if error:
-                    _kill_group(proc)
-                    break
-                if on_progress and time.time() - flushed_at >= self.flush_s:
-                    flushed_at = time.time()
-                    size = os.path.getsize(out_path)
-                    if size != flushed_size:
-                        flushed_size = size
-                        on_progress(node, _read(out_path))
-        output = _read(out_path)
-        code = proc.returncode
+        try:
+            child = warden().spawn(
+                self._argv(command, path), env=full_env, cwd=workdir, output=out_path
+            )
+        except OSError as exc:
+            on_done(node, Outcome("fail", None, f"{exc}", int(started * 1000), 0, b""))
+            return
+        deadline = started + timeout
+        flushed_at, flushed_size = started, 0
+        while child.wait(self.tick) is None:
+            if stop.is_set():
+                error = "killed: task stopped"
+            elif time.time() >= deadline:
+                error = f"timeout after {timeout:g}s"
+            if error:
+                child.kill()
+                child.wait(5)
+                break
+            if on_progress and time.time() - flushed_at >= self.flush_s:
+                flushed_at = time.time()
+                size = os.path.getsize(out_path) if os.path.exists(out_path) else 0
+                if size != flushed_size:
+                    flushed_size = size
+                    on_progress(node, _read(out_path))
+        output = _read(out_path) if os.path.exists(out_path) else b""
+        code = child.returncode
         status = "success" if code == 0 and not error else "fail"
         if not error and code != 0:
             error = f"exit code {code}"
@@ -278,13 +264,6 @@ def _read(path: str) -> bytes:
     """Read through a separate handle: the child shares the offset of the one it writes to."""
     with open(path, "rb") as fh:
         return fh.read(MAX_OUTPUT)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
 
 
 def _current_user() -> str:
