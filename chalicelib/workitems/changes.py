@@ -3,14 +3,13 @@
 `Change` collects what a change writes — the task (conditional on the
 `server_update_stamp` it was read with), counters of other tasks, stats counters, puts and
 deletes — and merges everything per item, because a transaction may touch an item once.
-`retry` re-reads and re-applies a change whose conditions failed.
+`retry` re-reads and re-applies a change whose conditions failed, for as long as
+`core.retry` allows.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +19,9 @@ from pynamodb.transactions import TransactWrite
 
 from ..core import ids
 from ..core.errors import Conflict
+from ..core.retry import until_done
 from .models import ActivityModel, TaskModel, TeamCounterModel
 
-RETRIES = 8
 STALE = 820
 HISTORY_TEXT = 2000  # longer texts are kept in history as their first characters + "…"
 
@@ -139,16 +138,7 @@ def next_stamp(previous: int = 0) -> int:
     return max(ids.now_us(), previous + 1)
 
 
-def backoff(attempt: int) -> None:
-    """A short random pause between optimistic retries, so racing writers spread out."""
-    if attempt:
-        time.sleep(random.uniform(0, 0.004 * attempt))  # noqa: S311
-
-
 def retry(step: Callable[[int], bool], what: str) -> None:
     """Run `step(attempt)` until it commits; it raises for answers other than retry."""
-    for attempt in range(RETRIES):
-        backoff(attempt)
-        if step(attempt):
-            return
-    raise Conflict(f"{what}: too many concurrent changes, try again", code=STALE)
+    if not until_done(step):
+        raise Conflict(f"{what}: too many concurrent changes, try again", code=STALE)

@@ -33,7 +33,7 @@ from . import catalog as catalogs
 from . import fields as fieldlib
 from . import validation as v
 from .catalog import FACE, Catalog
-from .changes import RETRIES, STALE, Change, backoff, next_stamp, retry
+from .changes import STALE, Change, next_stamp, retry
 from .models import (
     ActivityModel,
     TaskLinkModel,
@@ -845,11 +845,17 @@ def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
             task = team.find(task_uuid)
             if task is None:
                 return True
-        if task.related_total:
+        for _round in range(100):  # unlink 20 at a time (a transaction's size), then delete
+            if not task.related_total:
+                break
             linked = [link.other_uuid for link in links_of(task.uuid)]
             others = batch_get(linked[:20])
-            if others:
-                _unlink(team, task, list(others.values()), team.caller)
+            if not others or not _unlink(team, task, list(others.values()), team.caller):
+                return False
+            task = team.find(task_uuid)
+            if task is None:
+                return True
+        if task.related_total:
             return False
         change = Change(team.uuid, next_stamp(int(task.server_update_stamp)))
         change.deletes.append(
@@ -873,11 +879,7 @@ def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
         )
         return change.commit()
 
-    for attempt in range(RETRIES * 4):
-        backoff(min(attempt, RETRIES))
-        if step(attempt):
-            return
-    raise Conflict(f"delete {task_uuid}: too many concurrent changes", code=STALE)
+    retry(step, f"delete {task_uuid}")
 
 
 # ---- reads ---------------------------------------------------------------------------------
