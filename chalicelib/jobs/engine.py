@@ -11,7 +11,9 @@ only then sends the next message. Hence:
 - a duplicated or late message finds another `seq` and changes nothing;
 - a worker killed mid-step leaves its finished nodes recorded and its lease to expire; the
   redelivered message (or the reaper, for a message lost between commit and send) re-runs
-  only the nodes without a result;
+  only the nodes without a result. The lease is short and renewed while the step runs, so a
+  dead worker's cursor is free again within `LEASE_S`, and a worker that finds its lease
+  taken kills what it started;
 - a stop is a conditional write on the task that the running worker sees within a second:
   it kills its process groups and its commit fails.
 """
@@ -46,8 +48,11 @@ log = logging.getLogger("taskhub.jobx")
 QUEUE = resources.queue("jobx", visibility_timeout=960, max_receive_count=10)
 
 clock: Callable[[], float] = time.time  # tests move time forward here
-LEASE_GRACE_S = 60
-MAX_LEASE_S = 900
+LEASE_S = 30  # a claim lasts this long unless renewed
+RENEW_S = 10  # a running step renews its claim this often
+# The local server holds its data directory alone, so a claim made before it started was made
+# by a server that is gone: it is taken over at once instead of after LEASE_S.
+BOOT_MS = int(time.time() * 1000)
 SEND_GRACE_S = 300  # a sent message not picked up by then is re-driven by the reaper
 SSM_POLL_S = 5
 STOP_CHECK_S = 1.0
@@ -344,19 +349,11 @@ def give_up(task: TaskModel, token: str) -> bool:
     return commit(move, lease_token=token)
 
 
-def lease_seconds(task: TaskModel) -> int:
-    steps = task.steps or []
-    timeout = 60
-    if task.step < len(steps):
-        timeout = int(steps[task.step].get("timeout") or 60)
-    return min(MAX_LEASE_S, timeout) + LEASE_GRACE_S
-
-
 def claim(task: TaskModel) -> str | None:
     """Take the cursor for this worker. The first claim also turns `init` into `running`."""
     now = now_ms()
     token = ids.random_alnum(16)
-    until = now + lease_seconds(task) * 1000
+    until = now + LEASE_S * 1000
     actions = [
         TaskModel.lease_token.set(token),
         TaskModel.lease_until.set(until),
@@ -366,11 +363,15 @@ def claim(task: TaskModel) -> str | None:
     ]
     if task.batch < len(task.batches):
         actions.append(TaskModel.started.set(max(task.started or 0, task.batch + 1)))
+    free = TaskModel.lease_until < now
+    if settings().embedded:
+        actions.append(TaskModel.lease_boot.set(BOOT_MS))
+        free |= TaskModel.lease_boot < BOOT_MS
     condition = (
         (TaskModel.seq == task.seq)
         & (TaskModel.phase == "run")
         & TaskModel.status.is_in("init", "running")
-        & (TaskModel.lease_until < now)
+        & free
     )
     try:
         if task.status == "init":
@@ -586,7 +587,7 @@ def run_step(
             aws.client("s3").put_object(Bucket=settings().bucket, Key=key, Body=output)
 
         finished = threading.Event()
-        watcher = threading.Thread(target=_watch_stop, args=(task, stop, finished), daemon=True)
+        watcher = threading.Thread(target=_watch, args=(task, stop, finished), daemon=True)
         watcher.start()
         try:
             local_executor.run(command, local, timeout, stop, on_done, on_progress)
@@ -597,9 +598,16 @@ def run_step(
     return done, pending
 
 
-def _watch_stop(task: TaskModel, stop: threading.Event, finished: threading.Event) -> None:
-    """While commands run, look at the task once a second; a stop (or a lost cursor) kills them."""
+def _watch(task: TaskModel, stop: threading.Event, finished: threading.Event) -> None:
+    """While commands run: look at the task once a second (a stop or a lost cursor kills them)
+    and renew the claim every `RENEW_S` (a claim someone else took kills them too)."""
+    renewed = time.monotonic()
     while not finished.wait(STOP_CHECK_S):
+        if time.monotonic() - renewed >= RENEW_S:
+            if not renew(task):
+                stop.set()
+                return
+            renewed = time.monotonic()
         try:
             current = load(task.uuid)
         except Exception:  # a transient read error must not kill the step
@@ -613,6 +621,24 @@ def _watch_stop(task: TaskModel, stop: threading.Event, finished: threading.Even
         ):
             stop.set()
             return
+
+
+def renew(task: TaskModel) -> bool:
+    """Extend our claim; False when it is no longer ours (a transient error keeps it)."""
+    until = now_ms() + LEASE_S * 1000
+    try:
+        TaskModel(task.uuid).update(
+            actions=[TaskModel.lease_until.set(until), TaskModel.deadline.set(until)],
+            condition=(TaskModel.lease_token == task.lease_token) & (TaskModel.seq == task.seq),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            log.warning("jobx %s: the claim was taken over; stopping its commands", task.uuid)
+            return False
+        log.exception("renewing the claim of %s failed", task.uuid)
+        return True
+    task.lease_until = until
+    return True
 
 
 def record(

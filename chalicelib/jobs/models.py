@@ -148,6 +148,7 @@ class TaskModel(Model):
     )  # run | wait_confirm | pause | approval | wait_next | done
     lease_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
+    lease_boot = NumberAttribute(null=True)  # local stage: start of the server holding the lease
     started = NumberAttribute(default=0)  # batches started so far (progress)
     tries = NumberAttribute(default=0)  # claims of the current cursor (a crash leaves one)
     failed = NumberAttribute(default=0)  # failed nodes so far
