@@ -45,6 +45,7 @@ class LocalServer:
         self.port, self.aws_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="taskhub-e2e-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.extra_env = env
         self.proc: subprocess.Popen | None = None
         self.log = self.data_dir / "server.log"
