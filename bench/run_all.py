@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ("bench.ones_calls", "bench.dtask_calls", "bench.jobx_rolling")
+BENCHES = ("bench.ones_calls", "bench.dtask_calls", "bench.jobx_rolling", "bench.local_store")
 
 
 def main() -> int:

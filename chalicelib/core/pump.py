@@ -58,13 +58,23 @@ class Schedule:
     def next_time(self) -> float:
         return self._next
 
-    def advance(self, now: float) -> None:
-        """After firing at `now`: the next time strictly later (missed ones are not piled up)."""
-        if self.period:
-            while self._next <= now:
-                self._next += self.period
-        else:
-            self._next = self._cron_after(now)
+    def due(self, now: float) -> float | None:
+        """The latest scheduled time not after `now` (one firing for missed ones), or None."""
+        if self._next > now:
+            return None
+        for _ in range(100_000):
+            following = self._following(self._next)
+            if following > now:
+                break
+            self._next = following
+        return self._next
+
+    def advance(self) -> None:
+        """After firing: the next time."""
+        self._next = self._following(self._next)
+
+    def _following(self, moment: float) -> float:
+        return moment + self.period if self.period else self._cron_after(moment)
 
     def _cron_after(self, moment: float) -> float:
         from croniter import croniter
@@ -225,9 +235,10 @@ class QueuePump:
             return
         handler = self.app.handler_map[source.name]
         while not self._stop.is_set():
-            left = schedule.next_time() - self.clock()
-            if left > 0:
-                self._stop.wait(min(left, 1.0))  # re-read the clock: it may be moved
+            when = schedule.due(self.clock())
+            if when is None:
+                left = schedule.next_time() - self.clock()
+                self._stop.wait(max(0.01, min(left, 1.0)))  # re-read the clock: it may move
                 continue
             event = {
                 "version": "0",
@@ -235,9 +246,9 @@ class QueuePump:
                 "source": "aws.events",
                 "detail-type": "Scheduled Event",
                 "account": "000000000000",
-                "time": datetime.datetime.fromtimestamp(
-                    schedule.next_time(), tz=datetime.UTC
-                ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "time": datetime.datetime.fromtimestamp(when, tz=datetime.UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                ),
                 "region": settings().region,
                 "resources": [],
                 "detail": {},
@@ -246,4 +257,4 @@ class QueuePump:
                 handler(event, LambdaContext(source.name))
             except Exception:
                 log.exception("scheduled handler %s raised", source.name)
-            schedule.advance(self.clock())
+            schedule.advance()

@@ -1,14 +1,16 @@
 """The local queue pump delivers Lambda-shaped SQS events and honours partial failures."""
 
+import datetime
 import json
 import threading
 import time
 
-from chalice import Chalice
+import pytest
+from chalice import Chalice, Cron, Rate
 
 from chalicelib.core import aws as aws_clients
 from chalicelib.core import resources
-from chalicelib.core.pump import QueuePump
+from chalicelib.core.pump import QueuePump, Schedule
 
 
 def wait_for(predicate, seconds=20.0):
@@ -62,3 +64,66 @@ def _empty() -> bool:
         == "0"
         == attrs["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+class Clock:
+    """Wall time the test moves by hand; the pump re-reads it at least once a second."""
+
+    def __init__(self, start: float):
+        self.now = start
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def move_to(self, moment: float) -> None:
+        with self.lock:
+            self.now = moment
+
+
+def utc(*parts) -> float:
+    return datetime.datetime(*parts, tzinfo=datetime.UTC).timestamp()
+
+
+def test_schedules_fire_at_their_rate_and_cron_through_the_pump(aws):
+    app = Chalice("scheduletest")
+    fired: dict[str, list[str]] = {"rate": [], "cron": []}
+
+    @app.schedule(Rate(1, unit=Rate.MINUTES))
+    def every_minute(event):
+        fired["rate"].append(event.time)
+
+    @app.schedule(Cron(0, 12, "?", "*", "MON-FRI", "*"))  # noon UTC on weekdays
+    def weekday_noon(event):
+        fired["cron"].append(event.time)
+
+    clock = Clock(utc(2026, 12, 4, 11, 58, 30))  # a Friday
+    pump = QueuePump(app, clock=clock)
+    pump.start()
+    try:
+        clock.move_to(utc(2026, 12, 4, 11, 59, 20))
+        assert not wait_for(lambda: fired["rate"], seconds=2.5)  # a rate fires a period after start
+        clock.move_to(utc(2026, 12, 4, 11, 59, 31))
+        assert wait_for(lambda: fired["rate"] == ["2026-12-04T11:59:30Z"])
+        clock.move_to(utc(2026, 12, 4, 12, 0, 5))
+        assert wait_for(lambda: fired["cron"] == ["2026-12-04T12:00:00Z"])
+        clock.move_to(utc(2026, 12, 7, 12, 0, 1))  # over the weekend, to Monday noon
+        assert wait_for(lambda: len(fired["cron"]) == 2 and len(fired["rate"]) == 2)
+        assert fired["cron"][1] == "2026-12-07T12:00:00Z"  # Saturday and Sunday are skipped
+        assert fired["rate"][1] == "2026-12-07T11:59:30Z"  # one firing for the missed minutes
+    finally:
+        pump.stop()
+
+
+def test_schedule_expressions_follow_eventbridge():
+    start = utc(2026, 12, 1, 10, 7)  # a Tuesday
+    assert Schedule("rate(5 minutes)", start).next_time() == start + 300
+    assert Schedule("rate(1 day)", start).next_time() == start + 86400
+    # EventBridge counts weekdays from Sunday = 1: 2#1 is the first Monday of the month
+    assert Schedule("cron(0 9 ? * 2#1 *)", start).next_time() == utc(2026, 12, 7, 9, 0)
+    assert Schedule("cron(15 10 * * ? *)", start).next_time() == utc(2026, 12, 1, 10, 15)
+    assert Schedule("cron(0 0 1 1 ? 2028)", start).next_time() == utc(2028, 1, 1)
+    for bad in ("rate(0 minutes)", "cron(* * * *)", "every minute"):
+        with pytest.raises(ValueError):
+            Schedule(bad, start)

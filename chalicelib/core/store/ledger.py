@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
+from xml.sax.saxutils import escape
 
 from . import state
 from .journal import Journal
@@ -254,10 +255,22 @@ def _queue_name(request: Request) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _error(status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    body = json.dumps({"__type": "UnsupportedOperation", "message": message}).encode()
-    headers = [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body)))]
-    return f"{status} {'Bad Request' if status == 400 else 'Internal Server Error'}", headers, body
+def _error(
+    status: int, message: str, request: Request | None = None
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An error each SDK parses: JSON for JSON protocols, XML for S3 and the query ones."""
+    reason = "Bad Request" if status == 400 else "Internal Server Error"
+    if request is None or request.header("X-Amz-Target"):
+        body = json.dumps({"__type": "UnsupportedOperation", "message": message}).encode()
+        ctype = "application/x-amz-json-1.0"
+    else:
+        text = escape(message)
+        error = f"<Error><Type>Sender</Type><Code>UnsupportedOperation</Code><Message>{text}</Message></Error>"
+        if request.service != "s3":
+            error = f"<ErrorResponse>{error}<RequestId>0</RequestId></ErrorResponse>"
+        body = error.encode()
+        ctype = "application/xml"
+    return f"{status} {reason}", [("Content-Type", ctype), ("Content-Length", str(len(body)))], body
 
 
 class Ledger:
@@ -275,7 +288,7 @@ class Ledger:
         try:
             kind = classify(request)
         except Refused as exc:
-            status, headers, body = _error(400, str(exc))
+            status, headers, body = _error(400, str(exc), request)
             start_response(status, headers)
             return [body]
         if kind == MESSAGES and request.action == "ReceiveMessage":
