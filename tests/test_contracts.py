@@ -71,7 +71,27 @@ def test_route_requires_credentials(api, path, method):
         assert isinstance(body, dict) and set(keys) <= set(body), body
 
 
-BAD_BODIES = ("{not json", "[1, 2]", '"text"', '{"tasks": "x", "name": 5, "ids": 7}', "\u00ff" * 3)
+BAD_BODIES = (
+    "{not json",
+    "[1, 2]",
+    '"text"',
+    '{"tasks": "x", "name": 5, "ids": 7}',
+    "\u00ff" * 3,
+    "[" * 10000,  # nested deeper than the JSON parser goes
+    '{"a":' * 10000 + "// a comment",
+)
+
+
+@pytest.mark.parametrize(("path", "method"), list(all_routes()))
+def test_route_refuses_a_bad_credential_beside_a_good_one(api, admin, path, method):
+    face = face_of(path)
+    if (path, method) in PUBLIC or (face and (path, method) in face.public_routes):
+        pytest.skip("public route")
+    mixed = {**admin, "Ones-User-Id": "admin000", "Ones-Auth-Token": "garbage-token-0000000"}
+    status, body = api.call(method, concrete(path), {}, mixed)
+    assert status == 401, (method, path, status, body)
+
+
 BAD_QUERY = "?limit=abc&page_size=-1&cursor=%%%garbage&count=zz&ids=,,&time_start=yesterday"
 
 

@@ -8,9 +8,7 @@ from . import service
 
 
 def _render_error(exc: TaskhubError):
-    status = exc.status if exc.status != 500 else 500
-    message = exc.message if exc.status != 500 else "internal error"
-    return json_response({"error": {"code": exc.kind, "message": message}}, status)
+    return json_response({"error": {"code": exc.kind, "message": exc.message}}, exc.status)
 
 
 face = Face(

@@ -64,18 +64,30 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def authenticate(headers: Mapping[str, str]) -> Principal:
-    """Resolve any accepted credential form to a Principal, or raise Unauthorized."""
-    token = None
+    """Resolve the credentials a request carries to one Principal, or raise Unauthorized.
+
+    Every credential present must be valid and all must name the same user: a good Bearer
+    token does not cover a bad `Ones-Auth-Token`. ONES's own pair needs both headers."""
+    tokens: list[str] = []
     authorization = _header(headers, "Authorization")
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() in {"bearer", "token"} and value.strip():
-            token = value.strip()
-    token = token or _header(headers, "Ones-Auth-Token") or _header(headers, "X-Auth-Token")
-    if not token:
+            tokens.append(value.strip())
+    ones_token, ones_user = _header(headers, "Ones-Auth-Token"), _header(headers, "Ones-User-Id")
+    if ones_token:
+        if not ones_user:
+            raise Unauthorized("Ones-Auth-Token needs Ones-User-Id")
+        tokens.append(ones_token)
+    x_auth = _header(headers, "X-Auth-Token")
+    if x_auth:
+        tokens.append(x_auth)
+    if not tokens:
         raise Unauthorized("missing credentials")
-    user = identity.user_for_token(token)
-    claimed = _header(headers, "Ones-User-Id")
-    if claimed and claimed != user.uuid:
+    users = {user.uuid: user for user in map(identity.user_for_token, dict.fromkeys(tokens))}
+    if len(users) > 1:
+        raise Unauthorized("the credentials name different users")
+    (user,) = users.values()
+    if ones_user and ones_user != user.uuid:
         raise Unauthorized("token does not belong to Ones-User-Id")
     return Principal(user)

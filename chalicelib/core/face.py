@@ -1,7 +1,8 @@
 """A face is one original API's surface: its prefix, envelope and error mapping.
 
-Handlers stay thin: the face authenticates, parses the body, calls the handler and renders
-whatever it returns (or raises) in the face's own envelope, in one place per face.
+Handlers stay thin: the face refuses an oversized body before anything else, authenticates,
+parses the body, calls the handler and renders whatever it returns (or raises) in the face's
+own envelope, in one place per face. A 500's message never leaves the server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from .auth import Principal, authenticate
-from .errors import BadRequest, TaskhubError
+from .errors import BadRequest, TaskhubError, Unavailable
 
 log = logging.getLogger("taskhub")
 
@@ -31,6 +32,14 @@ MAX_BODY = 6 * 1024 * 1024
 FACES: list[Face] = []
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json(text: str) -> Any:
+    """JSON, or BadRequest: invalid text and nesting too deep for the parser alike."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        raise BadRequest("request body is not valid JSON") from exc
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -56,24 +65,22 @@ class FaceRequest:
     def raw_body(self) -> bytes:
         return self._request.raw_body or b""
 
+    def text(self) -> str:
+        try:
+            return self.raw_body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest("request body is not UTF-8") from exc
+
     def json(self) -> Any:
         raw = self.raw_body
-        if len(raw) > MAX_BODY:
-            raise BadRequest("request body too large")
         if not raw.strip():
             return {}
         ctype = (self.headers.get("content-type") or "").lower()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadRequest("request body is not UTF-8") from exc
+        text = self.text()
         looks_json = text.lstrip()[:1] in ("{", "[")
         if ctype.startswith("application/x-www-form-urlencoded") and not looks_json:
             return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-            raise BadRequest("request body is not valid JSON") from exc
+        return parse_json(text)
 
     def object(self) -> dict[str, Any]:
         body = self.json()
@@ -132,9 +139,14 @@ class Face:
     def dispatch(self, fn: Callable[..., Any], public: bool, params: dict[str, str]) -> Response:
         request = self.blueprint.current_request
         try:
+            if len(request.raw_body or b"") > MAX_BODY:  # before any parsing, even auth
+                raise BadRequest(f"request body too large (at most {MAX_BODY} bytes)")
             principal = None if public else authenticate(request.headers or {})
             result = fn(FaceRequest(request, principal), **params)
         except TaskhubError as exc:
+            if exc.status >= 500 and not isinstance(exc, Unavailable):
+                log.error("%s %s failed: %s", request.method, request.path, exc.message)
+                exc = TaskhubError("internal error")
             return self.render_error(exc)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)

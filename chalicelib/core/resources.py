@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pynamodb.connection.base
+from pynamodb.connection import Connection
+from pynamodb.transactions import TransactWrite
 
 from . import aws
 from .config import settings
@@ -21,6 +23,7 @@ pynamodb.connection.base.get_session = aws.botocore_session
 TABLES: list[type] = []
 QUEUES: dict[str, QueueSpec] = {}
 _queue_urls: dict[str, str] = {}
+_connections: dict[tuple[str, str | None], Connection] = {}
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,19 @@ def rebind() -> None:
     for model in TABLES:
         _bind(model)
     _queue_urls.clear()
+    _connections.clear()
     aws.reset()
+
+
+def transaction() -> TransactWrite:
+    """A TransactWrite over every table, on one connection per endpoint that all callers share
+    (a new one builds a botocore client: milliseconds on every transaction)."""
+    cfg = settings()
+    key = (cfg.region, cfg.endpoint_for("dynamodb"))
+    connection = _connections.get(key)
+    if connection is None:
+        connection = _connections.setdefault(key, Connection(region=key[0], host=key[1]))
+    return TransactWrite(connection=connection)
 
 
 def queue_url(name: str) -> str:

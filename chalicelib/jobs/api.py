@@ -57,8 +57,7 @@ def _render(result: Any) -> Response:
 
 
 def _render_error(exc: TaskhubError) -> Response:
-    info = exc.message if exc.status != 500 else "internal error"
-    return json_response({"stat": False, "info": info}, exc.status)
+    return json_response({"stat": False, "info": exc.message}, exc.status)
 
 
 face = Face(

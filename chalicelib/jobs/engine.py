@@ -286,7 +286,7 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         else:  # waiting for a person, without a deadline
             actions += [TaskModel.watch.remove(), TaskModel.deadline.remove()]
     try:
-        with stats.transaction() as tx:
+        with resources.transaction() as tx:
             tx.update(TaskModel(task.uuid), actions=actions, condition=condition)
             if move.sub_batch is not None and move.sub_actions:
                 tx.update(
@@ -375,7 +375,7 @@ def claim(task: TaskModel) -> str | None:
     )
     try:
         if task.status == "init":
-            with stats.transaction() as tx:
+            with resources.transaction() as tx:
                 tx.update(
                     TaskModel(task.uuid),
                     actions=[*actions, TaskModel.status.set("running")],

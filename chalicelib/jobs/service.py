@@ -7,7 +7,6 @@ and its claim, an operation and its log line) goes in one TransactWrite.
 
 from __future__ import annotations
 
-import base64
 import calendar
 import contextlib
 import json
@@ -17,7 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from ..core import aws, ids
+from ..core import aws, cursors, ids, resources
 from ..core.config import settings
 from ..core.errors import BadRequest, Conflict, Forbidden, NotFound
 from . import batching, engine, inventory, stats
@@ -61,38 +60,16 @@ def parse_time(text: str, field: str) -> int:
 
 
 def encode_cursor(key: dict | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+    return cursors.encode(key)
 
 
-def decode_cursor(cursor: str | None, hash_value: str, *keys: str) -> dict | None:
-    """The key to go on from. `keys` names every attribute of that key, the hash key first,
-    whose value must be `hash_value`: a cursor of another list or project, or one made up,
-    is a client error, never a query DynamoDB refuses."""
-    if not cursor:
-        return None
+def decode_cursor(value: str | None, hash_value: str, *keys: str) -> dict | None:
+    """The key to go on from: a cursor of another list or project, or one made up, is a
+    client error (`check format fail cursor`), never a query DynamoDB refuses."""
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as exc:
+        return cursors.start_key(value, hash_value, *keys)
+    except BadRequest as exc:
         raise BadRequest("check format fail cursor") from exc
-    if (
-        not isinstance(value, dict)
-        or set(value) != set(keys)
-        or value[keys[0]] != {"S": hash_value}
-        or not all(_key_string(v) for v in value.values())
-    ):
-        raise BadRequest("check format fail cursor")
-    return value
-
-
-def _key_string(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and list(value) == ["S"]
-        and isinstance(value["S"], str)
-        and 0 < len(value["S"]) <= 1024
-    )
 
 
 # ---- operation log ---------------------------------------------------------------------------
@@ -135,7 +112,7 @@ def list_oplog(project: str, limit: int, cursor: str | None) -> dict[str, Any]:
 
 def _commit(tx_fn) -> None:
     try:
-        with stats.transaction() as tx:
+        with resources.transaction() as tx:
             tx_fn(tx)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
@@ -696,7 +673,7 @@ def stop_task(
             tx.save(oplog_item(task.project, user, "stop task", task.uuid, reason))
 
         try:
-            with stats.transaction() as tx:
+            with resources.transaction() as tx:
                 write(tx)
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":

@@ -10,22 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from ..core.config import settings
 from .models import RUNTIME_BUCKETS, StatsModel
 
 FINAL = ("success", "fail", "refuse")
-
-
-def connection() -> Connection:
-    cfg = settings()
-    return Connection(region=cfg.region, host=cfg.endpoint_for("dynamodb"))
-
-
-def transaction() -> TransactWrite:
-    return TransactWrite(connection=connection())
 
 
 def stamps(ms: int) -> tuple[str, str, str]:

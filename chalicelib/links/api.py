@@ -35,8 +35,7 @@ def _render(result):
 
 
 def _render_error(exc: TaskhubError):
-    message = exc.message if exc.status != 500 else "internal error"
-    return json_response({"error": True, "result": message}, exc.status)
+    return json_response({"error": True, "result": exc.message}, exc.status)
 
 
 face = Face(

@@ -12,9 +12,8 @@ import time
 from collections.abc import Iterator
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
-from ..core import ids
+from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import connectors, targets
 from .config import links_config
@@ -23,10 +22,6 @@ from .models import ItemLinkModel, LinkIndexModel, TaskModel
 TASK_ID_LEN = 24
 PAGE = 50  # index items per unlink-from-all transaction: 2 writes each, 100 per transaction
 RETRIES = 5
-
-
-def _connection():
-    return TaskModel._get_connection().connection
 
 
 def link_key(target: str, target_id: str) -> str:
@@ -83,7 +78,7 @@ def delete_task(task_id: str) -> None:
     for attempt in range(RETRIES):
         model = _load(task_id)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with resources.transaction() as tx:
                 tx.delete(model, condition=TaskModel.version == model.version)
                 for target, values in _links(model).items():
                     for value in values:
@@ -123,7 +118,7 @@ def link(task_id: str, target: str, target_id: str) -> bool:
     limit = links_config().max_links
     for attempt in range(RETRIES):
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with resources.transaction() as tx:
                 tx.update(
                     TaskModel(task_id=task_id),
                     actions=[
@@ -171,7 +166,7 @@ def _backoff(attempt: int) -> None:
 
 
 def _unlink_tx(pairs: list[tuple[str, str, str]]) -> None:
-    with TransactWrite(connection=_connection()) as tx:
+    with resources.transaction() as tx:
         for task_id, target, value in pairs:
             path = TaskModel.links[target]
             tx.update(
@@ -245,7 +240,7 @@ def _drop_index_item_if_unlinked(task_id: str, target: str, value: str) -> None:
     not hold the link, so a link re-made meanwhile keeps its entry."""
     path = TaskModel.links[target]
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with resources.transaction() as tx:
             tx.condition_check(
                 TaskModel,
                 task_id,
@@ -271,14 +266,14 @@ def _flat_pair(target_a: str, a_id: str, target_b: str, b_id: str) -> tuple[str,
 def link_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
     """Idempotent: both directions are plain puts of the same two items."""
     a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with TransactWrite(connection=_connection()) as tx:
+    with resources.transaction() as tx:
         tx.save(ItemLinkModel(a, b))
         tx.save(ItemLinkModel(b, a))
 
 
 def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
     a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with TransactWrite(connection=_connection()) as tx:
+    with resources.transaction() as tx:
         tx.delete(ItemLinkModel(a, b))
         tx.delete(ItemLinkModel(b, a))
 

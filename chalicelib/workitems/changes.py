@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from ..core import ids
+from ..core import ids, resources
 from ..core.errors import Conflict
 from ..core.retry import until_done
 from .models import ActivityModel, TaskModel, TeamCounterModel
@@ -99,7 +98,7 @@ class Change:
     def commit(self) -> bool:
         """True when written; False when a condition failed (the caller re-reads and retries)."""
         try:
-            with TransactWrite(connection=TaskModel._get_connection().connection) as tx:
+            with resources.transaction() as tx:
                 for model, condition in self.puts:
                     tx.save(model, condition=condition)
                 for model, condition in self.deletes:

@@ -12,8 +12,6 @@ dense and never reused. Nothing here scans a table.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import html
 import json
@@ -24,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import ids
+from ..core import cursors, ids
 from ..core.auth import Principal
 from ..core.errors import BadRequest, Conflict, Forbidden, NotFound, TaskhubError
 from ..core.face import describe_validation
@@ -940,28 +938,6 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
     }
 
 
-def _encode(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
-def _decode(cursor: str) -> dict:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise invalid("cursor is not valid") from exc
-    if not isinstance(data, dict):
-        raise invalid("cursor is not valid")
-    return data
-
-
-def _cursor_number(data: dict, key: str) -> int:
-    """A positive integer of a cursor (a task number or a stamp), never a bool or a float."""
-    value = data.get(key)
-    if type(value) is not int or not 0 < value < 2**63:
-        raise invalid("cursor is not valid")
-    return value
-
-
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
     """Newest first, from the GSI of the most selective filter; the rest filter that Query."""
     team = Team(principal, team_uuid)
@@ -997,8 +973,8 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
     query_tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
     start = None
     if query.cursor:
-        data = _decode(query.cursor)
-        number = _cursor_number(data, "n")
+        data = cursors.decode(query.cursor) or {}
+        number = cursors.number(data, "n")
         if not isinstance(data.get("u"), str) or not UUID_RE.match(data["u"]):
             raise invalid("cursor is not valid")
         if data.get("q") != query_tag:
@@ -1026,7 +1002,9 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
             break
         page.append(task)
     last = page[-1] if more else None
-    cursor = _encode({"n": int(last.number), "u": last.uuid, "q": query_tag}) if last else None
+    cursor = (
+        cursors.encode({"n": int(last.number), "u": last.uuid, "q": query_tag}) if last else None
+    )
     return {
         "tasks": [view(t) for t in page],
         "count": len(page),
@@ -1042,7 +1020,7 @@ def activities(
     _visible(team, task_uuid)
     start = None
     if query.cursor:
-        stamp = _cursor_number(_decode(query.cursor), "s")
+        stamp = cursors.number((cursors.decode(query.cursor) or {}), "s")
         start = {"task_uuid": {"S": task_uuid}, "stamp": {"N": str(stamp)}}
     out, more = [], False
     for item in ActivityModel.query(
@@ -1060,7 +1038,7 @@ def activities(
                 "changes": json.loads(item.changes),
             }
         )
-    cursor = _encode({"s": out[-1]["time"]}) if more else None
+    cursor = cursors.encode({"s": out[-1]["time"]}) if more else None
     return {"activities": out, "cursor": cursor, "has_more": more}
 
 
