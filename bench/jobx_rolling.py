@@ -33,7 +33,7 @@ from chalicelib.faces import load_faces  # noqa: E402
 load_faces()
 
 from chalicelib.core.identity import service as identity  # noqa: E402
-from chalicelib.jobs import engine, inventory, service, worker  # noqa: E402
+from chalicelib.jobs import catalog, engine, inventory, runs, worker  # noqa: E402
 from chalicelib.jobs.schemas import GroupIn, JobIn, RunIn  # noqa: E402
 
 
@@ -59,12 +59,12 @@ def run(nodes: int) -> dict[str, float]:
     identity.upsert_namespace("jobx", project, kind="project")
     for i in range(nodes):
         inventory.upsert(project, inventory.NodeIn(name=f"node{i:05d}"))
-    service.create_group(project, "bench", GroupIn(name="all", group_type="percent", percent="10%"))
+    catalog.create_group(project, "bench", GroupIn(name="all", group_type="percent", percent="10%"))
     steps = [{"name": "noop", "plugin_type": "cmd", "script": "true"}]
-    service.create_job(project, "bench", JobIn(name="noop", steps=steps))
+    catalog.create_job(project, "bench", JobIn(name="noop", steps=steps))
     started = time.perf_counter()
     with count_calls() as calls:
-        task, _ = service.start_task(project, "bench", RunIn(jobname="noop", group="all"))
+        task, _ = runs.start_task(project, "bench", RunIn(jobname="noop", group="all"))
         handled = drain()
     wall = time.perf_counter() - started
     final = engine.load(task.uuid)

@@ -19,7 +19,7 @@ from chalice import Response
 from ..core.auth import register_permissions
 from ..core.errors import BadRequest, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from . import inventory, service
+from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
 from .schemas import (
     ApproveIn,
@@ -57,7 +57,10 @@ def _render(result: Any) -> Response:
 
 
 def _render_error(exc: TaskhubError) -> Response:
-    return json_response({"stat": False, "info": exc.message}, exc.status)
+    info = exc.message
+    if exc.status == 400 and exc.field and not info.startswith("check format fail"):
+        info = f"check format fail {exc.field}"  # JOBX's wording for a bad parameter
+    return json_response({"stat": False, "info": info}, exc.status)
 
 
 face = Face(
@@ -108,26 +111,22 @@ def _parse(request: FaceRequest, model, data=None):
 def list_nodes(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 500, 1, 1000)
-    items, last = inventory.page(
-        projectid,
-        limit,
-        service.decode_cursor(request.query.get("cursor"), projectid, "project", "name"),
-    )
-    return Data([inventory.render(n) for n in items], cursor=service.encode_cursor(last))
+    page = catalog.list_nodes(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/node/{projectid}", methods=("POST",))
 def put_node(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
     node = _parse(request, NodeIn)
-    service.save_node(projectid, user, node)
+    catalog.save_node(projectid, user, node)
     return inventory.get(projectid, node.name)
 
 
 @face.route("/node/{projectid}/{id}", methods=("DELETE",))
 def delete_node(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_node(projectid, user, id)
+    catalog.delete_node(projectid, user, id)
     return 1
 
 
@@ -138,40 +137,40 @@ def delete_node(request: FaceRequest, projectid: str, id: str):
 def list_groups(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 1000, 1, 1000)
-    page = service.list_groups(projectid, limit, request.query.get("cursor"))
+    page = catalog.list_groups(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/group/{projectid}", methods=("POST",))
 def create_group(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    group = service.create_group(projectid, user, _parse(request, GroupIn))
+    group = catalog.create_group(projectid, user, _parse(request, GroupIn))
     return Data(group, id=group["id"])
 
 
 @face.route("/group/{projectid}/{id}", methods=("GET",))
 def get_group(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.get_group(projectid, id)
+    return catalog.get_group(projectid, id)
 
 
 @face.route("/group/{projectid}/{id}", methods=("POST",))
 def update_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return service.update_group(projectid, user, id, _parse(request, GroupIn))
+    return catalog.update_group(projectid, user, id, _parse(request, GroupIn))
 
 
 @face.route("/group/{projectid}/{id}", methods=("DELETE",))
 def delete_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_group(projectid, user, id)
+    catalog.delete_group(projectid, user, id)
     return 1
 
 
 @face.route("/group/{projectid}/{id}/node", methods=("GET",))
 def group_nodes(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.group_nodes(projectid, id)
+    return catalog.group_nodes(projectid, id)
 
 
 # ---- jobs ---------------------------------------------------------------------------------
@@ -181,33 +180,33 @@ def group_nodes(request: FaceRequest, projectid: str, id: str):
 def list_jobs(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 1000, 1, 1000)
-    page = service.list_jobs(projectid, limit, request.query.get("cursor"))
+    page = catalog.list_jobs(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/job/{projectid}", methods=("POST",))
 def create_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    job = service.create_job(projectid, user, _parse(request, JobIn))
+    job = catalog.create_job(projectid, user, _parse(request, JobIn))
     return Data(job, uuid=job["uuid"])
 
 
 @face.route("/job/{projectid}/{id}", methods=("GET",))
 def get_job(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.get_job(projectid, id)
+    return catalog.get_job(projectid, id)
 
 
 @face.route("/job/{projectid}/{id}", methods=("POST",))
 def update_job(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return service.update_job(projectid, user, id, _parse(request, JobIn))
+    return catalog.update_job(projectid, user, id, _parse(request, JobIn))
 
 
 @face.route("/job/{projectid}/{id}", methods=("DELETE",))
 def delete_job(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_job(projectid, user, id)
+    catalog.delete_job(projectid, user, id)
     return 1
 
 
@@ -221,33 +220,33 @@ def list_tasks(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
     limit = _int(request, "page_size", 20, 1, 100)
-    page = service.list_tasks(projectid, filters, limit, request.query.get("cursor"))
+    page = reports.list_tasks(projectid, filters, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/task/{projectid}/count", methods=("GET",))
 def count_tasks(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.count_tasks(projectid)
+    return reports.count_tasks(projectid)
 
 
 @face.route("/task/{projectid}/{uuid}", methods=("GET",))
 def get_task(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    return service.get_task(projectid, uuid)
+    return reports.get_task(projectid, uuid)
 
 
 @face.route("/task/{projectid}/job/byname", methods=("POST",))
 def run_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    task, _ = service.start_task(projectid, user, _parse(request, RunIn))
-    return Data(service.render_task(task), uuid=task.uuid)
+    task, _ = runs.start_task(projectid, user, _parse(request, RunIn))
+    return Data(views.render_task(task), uuid=task.uuid)
 
 
 @face.route("/task/{projectid}/{uuid}/{control}", methods=("PUT",))
 def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
     user = _allow(request, projectid, "control")
-    child = service.control_task(projectid, user, uuid, control)
+    child = runs.control_task(projectid, user, uuid, control)
     if child is not None:
         return Data(child, uuid=child["uuid"])
     return 1
@@ -256,31 +255,31 @@ def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
 @face.route("/task/{projectid}/{uuid}", methods=("DELETE", "PUT"))
 def stop_task(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    return service.render_task(service.stop_task(projectid, user, uuid))
+    return views.render_task(runs.stop_task(projectid, user, uuid))
 
 
 @face.route("/task/{projectid}/analysis/last", methods=("GET",))
 def analysis_last(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_last(projectid, _int(request, "count", 10, 1, 100))
+    return reports.analysis_last(projectid, _int(request, "count", 10, 1, 100))
 
 
 @face.route("/task/{projectid}/analysis/date", methods=("GET",))
 def analysis_date(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_date(projectid)
+    return reports.analysis_date(projectid)
 
 
 @face.route("/task/{projectid}/analysis/hour", methods=("GET",))
 def analysis_hour(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_hour(projectid)
+    return reports.analysis_hour(projectid)
 
 
 @face.route("/task/{projectid}/analysis/runtime", methods=("GET",))
 def analysis_runtime(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_runtime(projectid)
+    return reports.analysis_runtime(projectid)
 
 
 # ---- subtasks -----------------------------------------------------------------------------
@@ -289,20 +288,20 @@ def analysis_runtime(request: FaceRequest, projectid: str):
 @face.route("/subtask/{projectid}/{uuid}", methods=("GET",))
 def list_subtasks(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    return service.list_subtasks(projectid, uuid)
+    return reports.list_subtasks(projectid, uuid)
 
 
 @face.route("/subtask/{projectid}/{uuid}/confirm", methods=("PUT",))
 def confirm_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    service.confirm(projectid, user, uuid)
+    transitions.confirm(projectid, user, uuid)
     return 1
 
 
 @face.route("/subtask/{projectid}/{uuid}/next", methods=("PUT",))
 def next_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    service.resume(projectid, user, uuid)
+    transitions.resume(projectid, user, uuid)
     return 1
 
 
@@ -310,7 +309,7 @@ def next_subtask(request: FaceRequest, projectid: str, uuid: str):
 def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
     body = _parse(request, RetryIn)
-    service.retry(projectid, user, uuid, body.only_failed)
+    transitions.retry(projectid, user, uuid, body.only_failed)
     return 1
 
 
@@ -318,7 +317,9 @@ def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
 def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
     body = _parse(request, ApproveIn)
-    service.approve(projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin)
+    transitions.approve(
+        projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin
+    )
     return 1
 
 
@@ -326,7 +327,7 @@ def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
 def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 500, 1, 1000)
-    page = service.node_results(projectid, uuid, limit, request.query.get("cursor"))
+    page = reports.node_results(projectid, uuid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
@@ -336,7 +337,7 @@ def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: s
     step = _int(request, "step", 0, 0, 49)
     offset = _int(request, "offset", 0, 0, 2**40)
     limit = _int(request, "limit", 65536, 1, 1024 * 1024)
-    return service.node_output(projectid, uuid, node, step, offset, limit)
+    return reports.node_output(projectid, uuid, node, step, offset, limit)
 
 
 # ---- logs ---------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: s
 def operation_log(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 50, 1, 200)
-    page = service.list_oplog(projectid, limit, request.query.get("cursor"))
+    page = oplog.list_oplog(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
@@ -354,7 +355,7 @@ def operation_log(request: FaceRequest, projectid: str):
 def slave_log(request: FaceRequest, slave: str, uuid: str):
     if len(uuid) > 64:
         raise BadRequest("check format fail uuid")
-    task, text = service.slave_log(uuid)
+    task, text = reports.slave_log(uuid)
     request.principal.require(FACE, task.project, "read")
     return Response(
         body=text, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"}
@@ -374,7 +375,7 @@ def third_groupnames(request: FaceRequest):
     _allow(request, body.project_id, "read")
     names, cursor = [], None
     while True:  # every group name, a page at a time
-        page = service.list_groups(body.project_id, 1000, cursor)
+        page = catalog.list_groups(body.project_id, 1000, cursor)
         names += [g["name"] for g in page["data"]]
         cursor = page["cursor"]
         if not cursor:
@@ -385,7 +386,7 @@ def third_groupnames(request: FaceRequest):
 def third_dry_run(request: FaceRequest):
     body = _parse(request, ThirdIn)
     _allow(request, body.project_id, "write")
-    service.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
+    runs.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
     return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
 
 
@@ -399,22 +400,22 @@ def third_invoke(request: FaceRequest):
         variable=body.params.variable,
         uuid=body.uuid,
     )
-    task, created = service.start_task(body.project_id, user, run, calltype="api")
+    task, created = runs.start_task(body.project_id, user, run, calltype="api")
     return _third({"stat": True, "uuid": task.uuid, "msg": "ok" if created else "exists"})
 
 
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = service.load_task(None, body.uuid)
+    task = runs.load_task(None, body.uuid)
     request.principal.require(FACE, task.project, "read")
-    return _third(service.third_status(task))
+    return _third(views.third_status(task))
 
 
 @face.route("/third/interface/stop", methods=("POST",))
 def third_stop(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = service.load_task(None, body.uuid)
+    task = runs.load_task(None, body.uuid)
     user = _allow(request, task.project, "control")
-    service.stop_task(task.project, user, body.uuid, norollback=True)
+    runs.stop_task(task.project, user, body.uuid, norollback=True)
     return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})

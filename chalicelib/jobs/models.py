@@ -1,5 +1,5 @@
-"""PynamoDB models of the JOBX domain (seed 002). Only `service.py`, `inventory.py` and the
-engine touch them.
+"""PynamoDB models of the JOBX domain (seed 002), read and written by the domain's modules
+(catalog, runs, transitions, reports, inventory, the engine), never by api.py.
 
 Tables: nodes (inventory per project), groups, jobs, names (unique-name claims), tasks (the
 state machine of a run), subtasks (one per started batch), results (one per node and step),

@@ -184,3 +184,7 @@ class RetryIn(Strict):
 
 class ApproveIn(Strict):
     opinion: Literal["agree", "refuse"] = "agree"
+
+
+TASK_UUID = re.compile(r"^[A-Za-z0-9]{12}$")
+ID = re.compile(r"^[A-Za-z0-9]{1,64}$")

@@ -626,7 +626,7 @@ def test_step_conditions_action_and_batches(jobx, tmp_path):
 
 
 def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
-    from chalicelib.jobs import service
+    from chalicelib.jobs import runs
 
     jobx.group(node="n01,n02")
     jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n01 ]'}])
@@ -635,7 +635,7 @@ def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
     real_commit = engine.commit
 
     def stop_first(move, **kwargs):  # a stop lands between the retry's read and its write
-        service.stop_task(PROJECT, "Other001", uuid)
+        runs.stop_task(PROJECT, "Other001", uuid)
         return real_commit(move, **kwargs)
 
     monkeypatch.setattr(engine, "commit", stop_first)
@@ -651,7 +651,7 @@ def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
 
 
 def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
-    from chalicelib.jobs import service
+    from chalicelib.jobs import runs
 
     jobx.group(node="n01;n02")
     jobx.job(steps=[{"name": "x", "script": "true"}])
@@ -659,7 +659,7 @@ def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
     body = json.loads(receive(1)[0]["Body"])
     task = engine.load(uuid)
     token = engine.claim(task)
-    service.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
+    runs.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
     assert engine.advance(task, token) is False
     assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
     assert engine.handle(body) == "stale"

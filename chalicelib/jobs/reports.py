@@ -1,0 +1,290 @@
+"""What a JOBX project reports (seed 002): tasks and subtasks, per-node results and output, logs, and the analysis endpoints (read from counters, never from the tasks)."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from typing import Any
+
+from ..core import aws, cursors
+from ..core.config import settings
+from ..core.errors import BadRequest, NotFound
+from . import engine, stats
+from .engine import now_ms
+from .models import (
+    RUNTIME_BUCKETS,
+    ResultModel,
+    SubtaskModel,
+    TaskModel,
+)
+from .runs import load_task, split_subtask
+from .schemas import TASK_UUID
+from .views import fmt_time, render_result, render_subtask, render_task
+
+
+def parse_time(text: str, field: str) -> int:
+    """`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (UTC) or epoch seconds -> ms."""
+    text = (text or "").strip()
+    if text.isdigit():
+        return int(text) * 1000
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return calendar.timegm(time.strptime(text, pattern)) * 1000
+        except ValueError:
+            continue
+    raise BadRequest(f"check format fail {field}")
+
+
+def get_task(project: str, task_uuid: str) -> dict[str, Any]:
+    return render_task(load_task(project, task_uuid))
+
+
+def list_tasks(
+    project: str, filters: dict[str, str], limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """Newest first from the by_project index; time bounds are key conditions, the other
+    filters are applied by DynamoDB while paging (a page may hold fewer than `limit`)."""
+    if filters.get("taskuuid"):
+        task = engine.load(filters["taskuuid"])
+        found = [task] if task is not None and task.project == project else []
+        return {"data": [render_task(t) for t in found if _matches(t, filters)], "cursor": None}
+    low = parse_time(filters["time_start"], "time_start") if filters.get("time_start") else 0
+    high = (
+        parse_time(filters["time_end"], "time_end")
+        if filters.get("time_end")
+        else 9_999_999_999_999
+    )
+    if (
+        filters.get("time_end")
+        and len(filters["time_end"].strip()) == 10
+        and "-" in filters["time_end"]
+    ):
+        high += 86400 * 1000 - 1  # a bare end date includes that whole day
+    condition = TaskModel.start_key.between(f"{low:013d}", f"{high:013d}~")
+    flt = None
+    for attr, key in ((TaskModel.user, "user"), (TaskModel.status, "status")):
+        if filters.get(key):
+            flt = (attr == filters[key]) if flt is None else flt & (attr == filters[key])
+    if filters.get("name"):
+        c = TaskModel.name.contains(filters["name"])
+        flt = c if flt is None else flt & c
+    found = TaskModel.by_project.query(
+        project,
+        condition,
+        filter_condition=flt,
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=cursors.start_key(cursor, project, "project", "start_key", "uuid"),
+    )
+    data = [render_task(t) for t in found]
+    return {"data": data, "cursor": cursors.encode(found.last_evaluated_key)}
+
+
+def _matches(task: TaskModel, filters: dict[str, str]) -> bool:
+    return all(
+        not filters.get(key) or value(task)
+        for key, value in (
+            ("user", lambda t: t.user == filters["user"]),
+            ("status", lambda t: t.status == filters["status"]),
+            ("name", lambda t: filters["name"] in t.name),
+        )
+    )
+
+
+def count_tasks(project: str) -> dict[str, int]:
+    month, _, _ = stats.stamps(now_ms())
+    return stats.month_counts(project, month)
+
+
+def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
+    task = load_task(project, task_uuid)
+    subs = {s.batch: s for s in SubtaskModel.query(task.uuid, consistent_read=True)}
+    return [render_subtask(task, b, subs.get(b)) for b in range(len(task.batches))]
+
+
+def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    task_uuid, batch = split_subtask(subtask_uuid)
+    task = load_task(project, task_uuid)
+    if batch >= len(task.batches):
+        raise NotFound(f"subtask {subtask_uuid} not found")
+    key = engine.result_key(task.uuid, batch)
+    found = ResultModel.query(
+        key,
+        limit=limit,
+        last_evaluated_key=cursors.start_key(cursor, key, "key", "rk"),
+        consistent_read=True,
+    )
+    data = [render_result(task, r) for r in found]
+    return {"data": data, "cursor": cursors.encode(found.last_evaluated_key)}
+
+
+def node_output(
+    project: str, subtask_uuid: str, node: str, step: int, offset: int, limit: int
+) -> dict[str, Any]:
+    """A node's output from `offset`. While the node still runs, the output published so far
+    (every few seconds) is served with `status: running`; poll again from `next_offset`."""
+    task_uuid, batch = split_subtask(subtask_uuid)
+    task = load_task(project, task_uuid)
+    if batch >= len(task.batches) or node not in task.batches[batch]:
+        raise NotFound(f"node {node} is not in subtask {subtask_uuid}")
+    try:
+        result = ResultModel.get(
+            engine.result_key(task.uuid, batch), f"{step:03d}#{node}", consistent_read=True
+        )
+    except ResultModel.DoesNotExist:
+        result = None
+    key = result.output_key if result else engine.output_key(task.uuid, batch, step, node)
+    s3 = aws.client("s3")
+    size = result.output_size if result else None
+    if size is None:
+        try:
+            size = s3.head_object(Bucket=settings().bucket, Key=key)["ContentLength"]
+        except s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            raise NotFound(f"no output of node {node} at step {step} yet") from exc
+    text = b""
+    if key and offset < size:
+        got = s3.get_object(
+            Bucket=settings().bucket, Key=key, Range=f"bytes={offset}-{offset + limit - 1}"
+        )
+        text = got["Body"].read()
+    return {
+        "node": node,
+        "step": step,
+        "status": result.status if result else "running",
+        "exit_code": result.exit_code if result else None,
+        "offset": offset,
+        "next_offset": offset + len(text),
+        "size": size,
+        "complete": result is not None and offset + len(text) >= size,
+        "output": text.decode("utf-8", "replace"),
+    }
+
+
+def slave_log(task_uuid_and_step: str) -> tuple[TaskModel, str]:
+    """The text log: a task's (uuid) or one step's output on every node (uuid + step uuid +
+    step kind, as the original's `taskuuid+pluginuuid+plugintype`)."""
+    value = task_uuid_and_step
+    task = engine.load(value[:12]) if TASK_UUID.match(value[:12]) else None
+    if task is None:
+        raise NotFound(f"log {value} not found")
+    rest = value[12:]
+    if not rest:
+        return task, task_log(task)
+    step_uuid, kind = rest[:12], rest[12:]
+    for index, step in enumerate(task.steps):
+        if step.get("uuid") == step_uuid and (not kind or kind == step["kind"]):
+            return task, step_log(task, index)
+    raise NotFound(f"log {value} not found")
+
+
+def _started(task: TaskModel) -> list[SubtaskModel]:
+    return list(SubtaskModel.query(task.uuid, consistent_read=True))
+
+
+def task_log(task: TaskModel) -> str:
+    lines = [
+        f"task {task.uuid} job {task.name} group {task.group} type {task.kind} by {task.user}",
+        f"start {fmt_time(task.starttime)} status {task.status}"
+        + (f" finish {fmt_time(task.finishtime)}" if task.finishtime else "")
+        + (f" reason: {task.reason}" if task.reason else ""),
+    ]
+    for sub in _started(task):
+        lines.append(
+            f"batch {sub.batch + 1}/{len(task.batches)} [{','.join(sub.nodes)}] {sub.status}"
+            + (f" {sub.confirm}" if sub.confirm else "")
+        )
+        for result in ResultModel.query(
+            engine.result_key(task.uuid, sub.batch), consistent_read=True
+        ):
+            step = task.steps[result.step] if result.step < len(task.steps) else {}
+            lines.append(
+                f"  step {result.step + 1} {step.get('name', '')} ({step.get('kind', '')}) "
+                f"{result.node}: {result.status} exit {result.exit_code} "
+                f"{result.duration_ms}ms{(' ' + result.error) if result.error else ''}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def step_log(task: TaskModel, index: int, max_bytes: int = 4 * 1024 * 1024) -> str:
+    step = task.steps[index]
+    parts = [f"step {index + 1} {step['name']} ({step['kind']}) of task {task.uuid}\n"]
+    used = 0
+    s3 = aws.client("s3")
+    for sub in _started(task):
+        for result in ResultModel.query(
+            engine.result_key(task.uuid, sub.batch),
+            ResultModel.rk.startswith(f"{index:03d}#"),
+            consistent_read=True,
+        ):
+            parts.append(
+                f"==== batch {sub.batch + 1} node {result.node}: {result.status} "
+                f"exit {result.exit_code}{(' ' + result.error) if result.error else ''} ====\n"
+            )
+            if result.output_key and used < max_bytes:
+                body = s3.get_object(Bucket=settings().bucket, Key=result.output_key)["Body"].read()
+                body = body[: max_bytes - used]
+                used += len(body)
+                parts.append(body.decode("utf-8", "replace"))
+                if not parts[-1].endswith("\n"):
+                    parts.append("\n")
+    return "".join(parts)
+
+
+def _last_days(n: int = 30) -> list[str]:
+    today = now_ms() // 1000
+    return [time.strftime("%Y-%m-%d", time.gmtime(today - i * 86400)) for i in range(n - 1, -1, -1)]
+
+
+def analysis_last(project: str, count: int) -> list[dict[str, Any]]:
+    found = TaskModel.by_project.query(
+        project, scan_index_forward=False, limit=count, page_size=count
+    )
+    out = []
+    for task in found:
+        end = task.finishtime or now_ms()
+        out.append(
+            {
+                "user": task.user,
+                "runtime": round(max(0, end - task.starttime) / 1000, 3),
+                "status": task.status,
+                "name": task.name,
+                "uuid": task.uuid,
+                "starttime": fmt_time(task.starttime),
+            }
+        )
+    return out
+
+
+def analysis_date(project: str) -> list[list[Any]]:
+    days = _last_days()
+    items = stats.days(project, days[0], days[-1])
+    return [
+        [
+            d,
+            int(getattr(items.get(d), "total", 0) or 0),
+            int(getattr(items.get(d), "success", 0) or 0),
+        ]
+        for d in days
+    ]
+
+
+def analysis_hour(project: str) -> list[list[Any]]:
+    days = _last_days()
+    items = stats.days(project, days[0], days[-1]).values()
+    return [
+        [f"{h:02d}", sum(int(getattr(i, f"h{h:02d}", 0) or 0) for i in items)] for h in range(24)
+    ]
+
+
+def analysis_runtime(project: str) -> dict[str, str]:
+    days = _last_days()
+    items = list(stats.days(project, days[0], days[-1]).values())
+    counts = {
+        label: sum(int(getattr(i, name, 0) or 0) for i in items)
+        for label, name, _ in RUNTIME_BUCKETS
+    }
+    total = sum(counts.values())
+    return {label: f"{(100 * n / total) if total else 0:.2f}" for label, n in counts.items()}

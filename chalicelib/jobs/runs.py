@@ -1,0 +1,279 @@
+"""Runs of JOBX jobs (seed 002): planning a task from a job and a group, starting it, stopping it, and the rollback decision."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from ..core import ids, resources
+from ..core.errors import BadRequest, Conflict, NotFound
+from . import batching, engine, inventory, stats
+from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name
+from .engine import now_ms
+from .models import (
+    PlanModel,
+    SubtaskModel,
+    TaskModel,
+)
+from .oplog import commit, oplog_item
+from .schemas import TASK_UUID, RunIn
+from .views import render_task
+
+ROLLBACK_VARIABLE = "_rollbackVersion_"
+
+
+def load_task(project: str | None, task_uuid: str) -> TaskModel:
+    task = engine.load(task_uuid) if TASK_UUID.match(task_uuid or "") else None
+    if task is None or (project is not None and task.project != project):
+        raise NotFound(f"task {task_uuid} not found")
+    return task
+
+
+def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) -> dict[str, Any]:
+    """Everything a run needs, checked: job, group, batches, nodes, variables."""
+    job = job_by_name(project, jobname)
+    group = group_by_name(project, group_name)
+    known = {n.name: n for n in inventory.all_nodes(project)}
+    universe = [] if group.group_type == "list" else list(known)
+    batches = batching.resolve(group.group_type, group.node, group.percent, universe)
+    nodes: dict[str, list[Any]] = {}
+    for batch in batches:
+        for name in batch:
+            node = known.get(name)
+            if node is None:
+                raise BadRequest(
+                    f"check format fail group: node {name} is not in the project's inventory"
+                )
+            nodes[name] = [node.executor, node.address or name, node.instance_id]
+    if item_size(job.steps) + item_size(batches) + item_size(nodes) > MAX_ITEM_BYTES:
+        raise BadRequest(
+            "check format fail group: the job and the group's nodes are too large for one task"
+        )
+    # a default left empty is a variable the task must give; unresolved, it is undefined
+    values = {k: v for k, v in (job.variable or {}).items() if v != ""}
+    values.update(variable)
+    if item_size(values) > 65536:
+        raise BadRequest("check format fail variable: more than 64 KiB of variables")
+    rollback_version = values.get(ROLLBACK_VARIABLE) or None
+    return {
+        "job": job,
+        "group": group,
+        "batches": batches,
+        "nodes": nodes,
+        "variable": values,
+        "kind": "deploy" if rollback_version else "deployonly",
+        "rollback_version": rollback_version,
+    }
+
+
+def start_task(
+    project: str, user: str, run: RunIn, *, calltype: str = "page"
+) -> tuple[TaskModel, bool]:
+    """Start a run; returns (task, created). A repeated uuid returns the existing task."""
+    task_uuid = run.uuid or ids.random_alnum(12)
+    existing = engine.load(task_uuid)
+    if existing is not None:
+        if existing.project != project:
+            raise Conflict(f"uuid {task_uuid} is already used")
+        return existing, False
+    planned = plan(project, run.jobname, run.group, run.variable)
+    task = new_task(
+        project,
+        user,
+        task_uuid,
+        name=run.jobname,
+        jobuuid=planned["job"].uuid,
+        group=run.group,
+        calltype=calltype,
+        kind=planned["kind"],
+        variable=planned["variable"],
+        steps=planned["job"].steps,
+        batches=planned["batches"],
+        nodes=planned["nodes"],
+        max_fail=run.max_fail or "",
+        batch_mode=run.batch_mode,
+        rollback_version=planned["rollback_version"],
+    )
+    try:
+        commit(lambda tx: _write_new_task(tx, task, user, "start task"))
+    except Conflict:
+        existing = engine.load(task_uuid)
+        if existing is not None and existing.project == project:
+            return existing, False
+        raise
+    engine.kick(task)
+    return task, True
+
+
+def new_task(
+    project: str,
+    user: str,
+    task_uuid: str,
+    *,
+    steps: list[dict[str, Any]],
+    batches: list[list[str]],
+    nodes: dict[str, list[Any]],
+    **fields: Any,
+) -> TaskModel:
+    """A task (small, updated at every move) and its plan (large, written once)."""
+    now = now_ms()
+    month, day, hour = stats.stamps(now)
+    task = TaskModel(
+        task_uuid,
+        project=project,
+        start_key=f"{now:013d}#{task_uuid}",
+        user=user,
+        status="init",
+        starttime=now,
+        month=month,
+        day=day,
+        hour=hour,
+        phase="run",
+        seq=0,
+        watch=engine.WATCH,
+        deadline=now + engine.SEND_GRACE_S * 1000,
+        batch_count=len(batches),
+        node_total=sum(len(b) for b in batches),
+        **fields,
+    )
+    task.plan = PlanModel(task_uuid, steps=steps, batches=batches, nodes=nodes)
+    return engine.attach(task, task.plan)
+
+
+def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
+    tx.save(task, condition=TaskModel.uuid.does_not_exist())
+    tx.save(task.plan, condition=PlanModel.uuid.does_not_exist())
+    stats.on_create(tx, task.project, task.month, task.day, task.hour, "init")
+    tx.save(
+        oplog_item(task.project, user, action, task.uuid, f"job {task.name} group {task.group}")
+    )
+
+
+def stop_task(
+    project: str | None, user: str, task_uuid: str, *, norollback: bool = False
+) -> TaskModel:
+    """One call: the task ends `fail` with the reason, later batches are cancelled (they
+    never start), a WaitConfirm is released, the running batch's commands are killed (the
+    worker sees the stop within a second; SSM commands are cancelled here)."""
+    for _ in range(10):
+        task = load_task(project, task_uuid)
+        if task.status not in ("init", "running"):
+            if norollback and task.decision == "wait":
+                with contextlib.suppress(Conflict):  # expired or taken meanwhile: nothing to stop
+                    decide(task, user, "norollback")
+            return engine.load(task_uuid)
+        now = now_ms()
+        reason = f"stopped by {user}"
+        actions = [TaskModel.stop.set(True), TaskModel.seq.set(task.seq + 1)]
+        if norollback and task.kind == "deploy":
+            task.decision = "norollback"
+            actions.append(TaskModel.decision.set("norollback"))
+        actions += engine.finish_actions(task, "fail", reason, now)
+        sub = engine.load_subtask(task.uuid, task.batch) if task.batch < len(task.batches) else None
+
+        def write(tx, task=task, actions=actions, sub=sub, now=now, reason=reason):
+            tx.update(
+                TaskModel(task.uuid),
+                actions=actions,
+                condition=(TaskModel.seq == task.seq) & (TaskModel.status == task.status),
+            )
+            if sub is not None and (sub.status == "running" or sub.confirm == "WaitConfirm"):
+                sub_actions = [SubtaskModel.finishtime.set(sub.finishtime or now)]
+                if sub.status == "running":
+                    sub_actions.append(SubtaskModel.status.set("fail"))
+                if sub.confirm == "WaitConfirm":
+                    sub_actions.append(SubtaskModel.confirm.set(""))
+                tx.update(SubtaskModel(task.uuid, task.batch), actions=sub_actions)
+            engine.add_finish_counters(tx, task, task.status, "fail", now)
+            tx.save(oplog_item(task.project, user, "stop task", task.uuid, reason))
+
+        try:
+            with resources.transaction() as tx:
+                write(tx)
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                continue  # the worker moved the cursor meanwhile: read again and retry
+            raise
+        engine.cancel_ssm(task)
+        return engine.load(task_uuid)
+    raise Conflict("the task keeps changing; try again")
+
+
+def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
+    """rollback | norollback for a finished deploy task, within 7 days of its start."""
+    if task.kind != "deploy" or not task.rollback_version:
+        raise Conflict("the task was not started with _rollbackVersion_; nothing to roll back")
+    if task.status in ("init", "running"):
+        raise Conflict("the task is still running")
+    if task.decision != "wait":
+        raise Conflict(f"the rollback decision is already taken: {task.decision}")
+    if now_ms() > engine.decision_deadline(task):
+        engine.expire_decision(task.uuid)
+        raise Conflict("the rollback decision expired (7 days after the start)")
+    if control == "norollback":
+
+        def write(tx):
+            tx.update(
+                TaskModel(task.uuid),
+                actions=[
+                    TaskModel.decision.set("norollback"),
+                    TaskModel.watch.remove(),
+                    TaskModel.deadline.remove(),
+                ],
+                condition=TaskModel.decision == "wait",
+            )
+            tx.save(oplog_item(task.project, user, "norollback", task.uuid))
+
+        commit(write)
+        return None
+    started = sorted(s.batch for s in SubtaskModel.query(task.uuid))
+    batches = [task.batches[i] for i in started if i < len(task.batches)]
+    child = new_task(
+        task.project,
+        user,
+        ids.random_alnum(12),
+        name=task.name,
+        jobuuid=task.jobuuid,
+        group=task.group,
+        calltype=task.calltype,
+        kind="rollback",
+        parent=task.uuid,
+        variable={**(task.variable or {}), "version": task.rollback_version},
+        steps=task.steps,
+        batches=batches,
+        nodes={n: task.nodes[n] for b in batches for n in b if n in task.nodes},
+        max_fail=task.max_fail,
+        batch_mode=task.batch_mode,
+    )
+
+    def write_rollback(tx):
+        tx.update(
+            TaskModel(task.uuid),
+            actions=[
+                TaskModel.decision.set("rollback"),
+                TaskModel.rollback_task.set(child.uuid),
+                TaskModel.watch.remove(),
+                TaskModel.deadline.remove(),
+            ],
+            condition=TaskModel.decision == "wait",
+        )
+        _write_new_task(tx, child, user, "rollback task")
+
+    commit(write_rollback)
+    engine.kick(child)
+    return render_task(child)
+
+
+def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[str, Any] | None:
+    if control not in ("rollback", "norollback"):
+        raise BadRequest("check format fail control: rollback or norollback")
+    return decide(load_task(project, task_uuid), user, control)
+
+
+def split_subtask(subtask_uuid: str) -> tuple[str, int]:
+    task_uuid, _, index = subtask_uuid.rpartition("-")
+    if not TASK_UUID.match(task_uuid) or not index.isdigit() or len(index) > 6:
+        raise NotFound(f"subtask {subtask_uuid} not found")
+    return task_uuid, int(index)
