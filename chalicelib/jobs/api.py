@@ -22,6 +22,7 @@ from ..core.face import Face, FaceRequest, json_response
 from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
 from .schemas import (
+    FACE,
     ApproveIn,
     GroupIn,
     JobIn,
@@ -32,7 +33,6 @@ from .schemas import (
     UuidIn,
 )
 
-FACE = "jobx"
 register_permissions(
     FACE,
     {
@@ -327,7 +327,8 @@ def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
 def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
     limit = _int(request, "page_size", 500, 1, 1000)
-    page = reports.node_results(projectid, uuid, limit, request.query.get("cursor"))
+    attempt = _int(request, "attempt", 0, 0, 999) or None
+    page = reports.node_results(projectid, uuid, limit, request.query.get("cursor"), attempt)
     return Data(page["data"], cursor=page["cursor"])
 
 
@@ -337,7 +338,8 @@ def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: s
     step = _int(request, "step", 0, 0, 49)
     offset = _int(request, "offset", 0, 0, 2**40)
     limit = _int(request, "limit", 65536, 1, 1024 * 1024)
-    return reports.node_output(projectid, uuid, node, step, offset, limit)
+    attempt = _int(request, "attempt", 0, 0, 999) or None
+    return reports.node_output(projectid, uuid, node, step, offset, limit, attempt)
 
 
 # ---- logs ---------------------------------------------------------------------------------
@@ -353,13 +355,14 @@ def operation_log(request: FaceRequest, projectid: str):
 
 @face.route("/slave/{slave}/log/{uuid}", methods=("GET",))
 def slave_log(request: FaceRequest, slave: str, uuid: str):
+    """The text log, a page at a time: `X-Taskhub-Cursor` names the next page."""
     if len(uuid) > 64:
         raise BadRequest("check format fail uuid")
-    task, text = reports.slave_log(uuid)
-    request.principal.require(FACE, task.project, "read")
-    return Response(
-        body=text, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"}
-    )
+    text, more = reports.slave_log(request.principal, uuid, request.query.get("cursor"))
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if more:
+        headers["X-Taskhub-Cursor"] = more
+    return Response(body=text, status_code=200, headers=headers)
 
 
 # ---- third-party interface ------------------------------------------------------------------

@@ -195,24 +195,27 @@ class SubtaskModel(Model):
     confirm = UnicodeAttribute(default="")
     step = NumberAttribute(default=0)
     attempt = NumberAttribute(default=1)
-    failed_nodes = ListAttribute(of=UnicodeAttribute, default=list)
+    failed_nodes = ListAttribute(of=UnicodeAttribute, default=list)  # of this attempt
+    attempt_nodes = ListAttribute(of=UnicodeAttribute, null=True)  # a retry of failed nodes
     starttime = NumberAttribute(default=0)
     finishtime = NumberAttribute(default=0)
-    ssm = JSONAttribute(default=dict)  # "step" -> {node: command_id}
+    dispatched = NumberAttribute(null=True)  # ms: when the current step's nodes were sent
 
 
 @table
 class ResultModel(Model):
-    """One node's result of one step of one batch: written once (conditional put)."""
+    """One node's result of one step of one batch in one attempt (see results.py), or the
+    step's control row (node `~`)."""
 
     class Meta:
         short_name = "jobx-results"
 
     key = UnicodeAttribute(hash_key=True)  # <task>#<batch>
-    rk = UnicodeAttribute(range_key=True)  # <step:03d>#<node>
+    rk = UnicodeAttribute(range_key=True)  # <attempt:03d>#<step:03d>#<node>
     node = UnicodeAttribute()
     step = NumberAttribute()
-    status = UnicodeAttribute()  # success | fail
+    attempt = NumberAttribute(default=1)
+    status = UnicodeAttribute()  # queued | running | success | fail
     exit_code = NumberAttribute(null=True)
     error = UnicodeAttribute(default="")
     starttime = NumberAttribute(default=0)
@@ -220,7 +223,13 @@ class ResultModel(Model):
     output_key = UnicodeAttribute(null=True)
     output_size = NumberAttribute(default=0)
     tail = UnicodeAttribute(default="")
-    attempt = NumberAttribute(default=1)
+    executor = UnicodeAttribute(default="local")
+    runner = UnicodeAttribute(null=True)  # who runs it: local:<server start> | lambda:<request>
+    token = UnicodeAttribute(null=True)  # the runner's claim; only it may record the outcome
+    deadline = NumberAttribute(null=True)  # ms: past it, an open row's runner is taken as lost
+    command_id = UnicodeAttribute(null=True)  # ssm
+    instance_id = UnicodeAttribute(null=True)  # ssm
+    cancel = BooleanAttribute(null=True)  # the control row: the step was stopped
 
 
 @table

@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from ..core import aws, cursors
+from ..core.auth import Principal
 from ..core.config import settings
 from ..core.errors import BadRequest, NotFound
-from . import engine, stats
+from . import engine, results, stats
 from .engine import now_ms
 from .models import (
     RUNTIME_BUCKETS,
@@ -18,7 +19,7 @@ from .models import (
     TaskModel,
 )
 from .runs import load_task, split_subtask
-from .schemas import TASK_UUID
+from .schemas import FACE, TASK_UUID
 from .views import fmt_time, render_result, render_subtask, render_task
 
 
@@ -103,24 +104,50 @@ def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
     return [render_subtask(task, b, subs.get(b)) for b in range(len(task.batches))]
 
 
-def node_results(project: str, subtask_uuid: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def _attempt(task: TaskModel, batch: int, wanted: int | None) -> int:
+    """The batch's current attempt, or an earlier one the caller names."""
+    sub = engine.load_subtask(task.uuid, batch)
+    current = int(sub.attempt or 1) if sub else 1
+    if wanted is None:
+        return current
+    if not 1 <= wanted <= current:
+        raise NotFound(f"no attempt {wanted} of batch {batch + 1}")
+    return wanted
+
+
+def node_results(
+    project: str,
+    subtask_uuid: str,
+    limit: int,
+    cursor: str | None,
+    attempt: int | None = None,
+) -> dict[str, Any]:
+    """Every node's result of every step of one attempt (the current one by default)."""
     task_uuid, batch = split_subtask(subtask_uuid)
     task = load_task(project, task_uuid)
     if batch >= len(task.batches):
         raise NotFound(f"subtask {subtask_uuid} not found")
+    number = _attempt(task, batch, attempt)
     key = engine.result_key(task.uuid, batch)
     found = ResultModel.query(
         key,
+        ResultModel.rk.startswith(f"{number:03d}#"),
         limit=limit,
         last_evaluated_key=cursors.start_key(cursor, key, "key", "rk"),
         consistent_read=True,
     )
-    data = [render_result(task, r) for r in found]
+    data = [render_result(task, r) for r in found if r.node != results.CONTROL]
     return {"data": data, "cursor": cursors.encode(found.last_evaluated_key)}
 
 
 def node_output(
-    project: str, subtask_uuid: str, node: str, step: int, offset: int, limit: int
+    project: str,
+    subtask_uuid: str,
+    node: str,
+    step: int,
+    offset: int,
+    limit: int,
+    attempt: int | None = None,
 ) -> dict[str, Any]:
     """A node's output from `offset`. While the node still runs, the output published so far
     (every few seconds) is served with `status: running`; poll again from `next_offset`."""
@@ -128,22 +155,28 @@ def node_output(
     task = load_task(project, task_uuid)
     if batch >= len(task.batches) or node not in task.batches[batch]:
         raise NotFound(f"node {node} is not in subtask {subtask_uuid}")
+    number = _attempt(task, batch, attempt)
     try:
-        result = ResultModel.get(
-            engine.result_key(task.uuid, batch), f"{step:03d}#{node}", consistent_read=True
+        row = ResultModel.get(
+            engine.result_key(task.uuid, batch),
+            results.rk(number, step, node),
+            consistent_read=True,
         )
     except ResultModel.DoesNotExist:
-        result = None
-    key = result.output_key if result else engine.output_key(task.uuid, batch, step, node)
+        row = None
+    final = row is not None and row.status in results.FINAL
+    key = row.output_key if final else results.output_key(task.uuid, batch, number, step, node)
     s3 = aws.client("s3")
-    size = result.output_size if result else None
+    size = row.output_size if final else None
     if size is None:
         try:
             size = s3.head_object(Bucket=settings().bucket, Key=key)["ContentLength"]
         except s3.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
                 raise
-            raise NotFound(f"no output of node {node} at step {step} yet") from exc
+            if row is None:
+                raise NotFound(f"no output of node {node} at step {step} yet") from exc
+            size = 0
     text = b""
     if key and offset < size:
         got = s3.get_object(
@@ -153,84 +186,128 @@ def node_output(
     return {
         "node": node,
         "step": step,
-        "status": result.status if result else "running",
-        "exit_code": result.exit_code if result else None,
+        "attempt": number,
+        "status": row.status if row else "running",
+        "exit_code": row.exit_code if row else None,
         "offset": offset,
         "next_offset": offset + len(text),
         "size": size,
-        "complete": result is not None and offset + len(text) >= size,
+        "complete": final and offset + len(text) >= size,
         "output": text.decode("utf-8", "replace"),
     }
 
 
-def slave_log(task_uuid_and_step: str) -> tuple[TaskModel, str]:
-    """The text log: a task's (uuid) or one step's output on every node (uuid + step uuid +
-    step kind, as the original's `taskuuid+pluginuuid+plugintype`)."""
+LOG_ROWS = 500  # result lines of one log page
+LOG_OUTPUTS = 50  # node outputs of one step-log page
+LOG_BYTES = 1024 * 1024  # output bytes of one step-log page
+
+
+def slave_log(
+    principal: Principal, task_uuid_and_step: str, cursor: str | None = None
+) -> tuple[str, str | None]:
+    """A page of the text log: a task's (uuid) or one step's output on every node (uuid +
+    step uuid + step kind, as the original's `taskuuid+pluginuuid+plugintype`), and the
+    cursor of the next page. The caller's right to read is checked before anything else."""
     value = task_uuid_and_step
     task = engine.load(value[:12]) if TASK_UUID.match(value[:12]) else None
     if task is None:
         raise NotFound(f"log {value} not found")
+    principal.require(FACE, task.project, "read")
+    position = cursors.decode(cursor) or {}
     rest = value[12:]
     if not rest:
-        return task, task_log(task)
+        return task_log(task, position)
     step_uuid, kind = rest[:12], rest[12:]
     for index, step in enumerate(task.steps):
         if step.get("uuid") == step_uuid and (not kind or kind == step["kind"]):
-            return task, step_log(task, index)
+            return step_log(task, index, position)
     raise NotFound(f"log {value} not found")
 
 
-def _started(task: TaskModel) -> list[SubtaskModel]:
-    return list(SubtaskModel.query(task.uuid, consistent_read=True))
-
-
-def task_log(task: TaskModel) -> str:
-    lines = [
-        f"task {task.uuid} job {task.name} group {task.group} type {task.kind} by {task.user}",
-        f"start {fmt_time(task.starttime)} status {task.status}"
-        + (f" finish {fmt_time(task.finishtime)}" if task.finishtime else "")
-        + (f" reason: {task.reason}" if task.reason else ""),
-    ]
-    for sub in _started(task):
-        lines.append(
-            f"batch {sub.batch + 1}/{len(task.batches)} [{','.join(sub.nodes)}] {sub.status}"
-            + (f" {sub.confirm}" if sub.confirm else "")
-        )
-        for result in ResultModel.query(
-            engine.result_key(task.uuid, sub.batch), consistent_read=True
+def _pages(task: TaskModel, position: dict[str, Any], prefix: Any) -> Any:
+    """(batch, row) from `position` on, batch by batch, each batch's rows of its attempt."""
+    batch = position.get("b", 0)
+    if type(batch) is not int or batch < 0:
+        raise BadRequest("check format fail cursor")
+    start = position.get("k")
+    for sub in SubtaskModel.query(task.uuid, SubtaskModel.batch >= batch, consistent_read=True):
+        key = engine.result_key(task.uuid, sub.batch)
+        first = f"{int(sub.attempt or 1):03d}#"
+        condition = ResultModel.rk.startswith(first + prefix(sub))
+        begin = None
+        if start and sub.batch == batch:
+            if not isinstance(start, str) or not start.startswith(first):
+                raise BadRequest("check format fail cursor")
+            begin = {"key": {"S": key}, "rk": {"S": start}}
+        for row in ResultModel.query(
+            key, condition, last_evaluated_key=begin, consistent_read=True
         ):
-            step = task.steps[result.step] if result.step < len(task.steps) else {}
+            if row.node != results.CONTROL:
+                yield sub, row
+        start = None
+
+
+def task_log(task: TaskModel, position: dict[str, Any]) -> tuple[str, str | None]:
+    lines = []
+    if not position:
+        lines = [
+            f"task {task.uuid} job {task.name} group {task.group} type {task.kind} by {task.user}",
+            f"start {fmt_time(task.starttime)} status {task.status}"
+            + (f" finish {fmt_time(task.finishtime)}" if task.finishtime else "")
+            + (f" reason: {task.reason}" if task.reason else ""),
+        ]
+    batch, more = None, None
+    for shown, (sub, row) in enumerate(_pages(task, position, lambda sub: "")):
+        if shown == LOG_ROWS:
+            more = cursors.encode({"b": sub.batch, "k": row.rk})
+            break
+        if sub.batch != batch:
+            batch = sub.batch
             lines.append(
-                f"  step {result.step + 1} {step.get('name', '')} ({step.get('kind', '')}) "
-                f"{result.node}: {result.status} exit {result.exit_code} "
-                f"{result.duration_ms}ms{(' ' + result.error) if result.error else ''}"
+                f"batch {sub.batch + 1}/{len(task.batches)} [{','.join(sub.nodes)}] {sub.status}"
+                + (f" {sub.confirm}" if sub.confirm else "")
+                + (f" attempt {sub.attempt}" if (sub.attempt or 1) > 1 else "")
             )
-    return "\n".join(lines) + "\n"
+        step = task.steps[row.step] if row.step < len(task.steps) else {}
+        lines.append(
+            f"  step {row.step + 1} {step.get('name', '')} ({step.get('kind', '')}) "
+            f"{row.node}: {row.status} exit {row.exit_code} "
+            f"{row.duration_ms}ms{(' ' + row.error) if row.error else ''}"
+        )
+    return "\n".join(lines) + "\n", more
 
 
-def step_log(task: TaskModel, index: int, max_bytes: int = 4 * 1024 * 1024) -> str:
+def step_log(task: TaskModel, index: int, position: dict[str, Any]) -> tuple[str, str | None]:
     step = task.steps[index]
-    parts = [f"step {index + 1} {step['name']} ({step['kind']}) of task {task.uuid}\n"]
-    used = 0
+    parts = (
+        []
+        if position
+        else [f"step {index + 1} {step['name']} ({step['kind']}) of task {task.uuid}\n"]
+    )
+    used = outputs = 0
+    more = None
     s3 = aws.client("s3")
-    for sub in _started(task):
-        for result in ResultModel.query(
-            engine.result_key(task.uuid, sub.batch),
-            ResultModel.rk.startswith(f"{index:03d}#"),
-            consistent_read=True,
-        ):
-            parts.append(
-                f"==== batch {sub.batch + 1} node {result.node}: {result.status} "
-                f"exit {result.exit_code}{(' ' + result.error) if result.error else ''} ====\n"
+    for sub, row in _pages(task, position, lambda sub: f"{index:03d}#"):
+        if outputs == LOG_OUTPUTS or used >= LOG_BYTES:
+            more = cursors.encode({"b": sub.batch, "k": row.rk})
+            break
+        parts.append(
+            f"==== batch {sub.batch + 1} node {row.node}: {row.status} "
+            f"exit {row.exit_code}{(' ' + row.error) if row.error else ''} ====\n"
+        )
+        if row.output_key:
+            got = s3.get_object(
+                Bucket=settings().bucket,
+                Key=row.output_key,
+                Range=f"bytes=0-{LOG_BYTES - used - 1}",
             )
-            if result.output_key and used < max_bytes:
-                body = s3.get_object(Bucket=settings().bucket, Key=result.output_key)["Body"].read()
-                body = body[: max_bytes - used]
-                used += len(body)
-                parts.append(body.decode("utf-8", "replace"))
-                if not parts[-1].endswith("\n"):
-                    parts.append("\n")
-    return "".join(parts)
+            body = got["Body"].read()
+            used += len(body)
+            outputs += 1
+            parts.append(body.decode("utf-8", "replace"))
+            if not parts[-1].endswith("\n"):
+                parts.append("\n")
+    return "".join(parts), more
 
 
 def _last_days(n: int = 30) -> list[str]:

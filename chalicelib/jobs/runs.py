@@ -132,7 +132,7 @@ def new_task(
         hour=hour,
         phase="run",
         seq=0,
-        watch=engine.WATCH,
+        watch=engine.watch_key(task_uuid),
         deadline=now + engine.SEND_GRACE_S * 1000,
         batch_count=len(batches),
         node_total=sum(len(b) for b in batches),
@@ -155,8 +155,9 @@ def stop_task(
     project: str | None, user: str, task_uuid: str, *, norollback: bool = False
 ) -> TaskModel:
     """One call: the task ends `fail` with the reason, later batches are cancelled (they
-    never start), a WaitConfirm is released, the running batch's commands are killed (the
-    worker sees the stop within a second; SSM commands are cancelled here)."""
+    never start), a WaitConfirm is released, and the running step's control row says stop in
+    the same transaction: no node starts after it, local runners kill theirs within a second,
+    SSM commands (those in flight included) are cancelled."""
     for _ in range(10):
         task = load_task(project, task_uuid)
         if task.status not in ("init", "running"):
@@ -172,8 +173,9 @@ def stop_task(
             actions.append(TaskModel.decision.set("norollback"))
         actions += engine.finish_actions(task, "fail", reason, now)
         sub = engine.load_subtask(task.uuid, task.batch) if task.batch < len(task.batches) else None
+        control = engine.stop_step(task)
 
-        def write(tx, task=task, actions=actions, sub=sub, now=now, reason=reason):
+        def write(tx, task=task, actions=actions, sub=sub, now=now, reason=reason, control=control):
             tx.update(
                 TaskModel(task.uuid),
                 actions=actions,
@@ -188,6 +190,8 @@ def stop_task(
                 tx.update(SubtaskModel(task.uuid, task.batch), actions=sub_actions)
             engine.add_finish_counters(tx, task, task.status, "fail", now)
             tx.save(oplog_item(task.project, user, "stop task", task.uuid, reason))
+            if control is not None:  # no node of the running step starts after this
+                tx.save(control)
 
         try:
             with resources.transaction() as tx:
@@ -196,7 +200,7 @@ def stop_task(
             if exc.cause_response_code == "TransactionCanceledException":
                 continue  # the worker moved the cursor meanwhile: read again and retry
             raise
-        engine.cancel_ssm(task)
+        engine.cancel_step(task)
         return engine.load(task_uuid)
     raise Conflict("the task keeps changing; try again")
 

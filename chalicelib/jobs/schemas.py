@@ -188,3 +188,4 @@ class ApproveIn(Strict):
 
 TASK_UUID = re.compile(r"^[A-Za-z0-9]{12}$")
 ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+FACE = "jobx"  # the face whose permissions (read, write, control, delete) guard JOBX

@@ -6,7 +6,6 @@ from ..core.errors import Conflict, Forbidden, NotFound
 from . import engine
 from .engine import Move, now_ms
 from .models import (
-    ResultModel,
     SubtaskModel,
     TaskModel,
 )
@@ -67,14 +66,14 @@ def approve(project: str, user: str, subtask_uuid: str, opinion: str, *, is_admi
 
 
 def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None:
-    """Run a failed batch again (all nodes, or only its failed nodes) from its first step.
-    The cursor moves first; the old results are cleared only once that is committed, and the
-    message that runs the batch is sent after that."""
+    """Run a failed batch again (all its nodes, or only its failed ones) from its first step,
+    as a new attempt: one commit, nothing deleted. The old attempt's rows stay as they were
+    (a late worker of that attempt can only write those) and the new one starts empty."""
     task, batch = _waiting(project, subtask_uuid, ("wait_confirm",))
     sub = engine.load_subtask(task.uuid, batch)
-    failed = set(sub.failed_nodes or []) if sub else set()
+    failed = sorted(set(sub.failed_nodes or [])) if sub else []
+    nodes = failed if only_failed and failed else None
     move = Move(task).to(batch, 0, "run")
-    move.send = False
     move.actions.append(TaskModel.failed.add(-len(failed)))
     move.subtask(
         batch,
@@ -84,14 +83,10 @@ def retry(project: str, user: str, subtask_uuid: str, only_failed: bool) -> None
         SubtaskModel.attempt.add(1),
         SubtaskModel.finishtime.set(0),
         SubtaskModel.step.set(0),
-        SubtaskModel.ssm.set({}),
+        SubtaskModel.dispatched.remove(),
+        SubtaskModel.attempt_nodes.set(nodes) if nodes else SubtaskModel.attempt_nodes.remove(),
     )
     action = "retry failed nodes" if only_failed else "retry batch"
     move.puts.append(oplog_item(task.project, user, action, subtask_uuid))
     if not engine.commit(move, lease_token=None, expect_phase="wait_confirm"):
         raise Conflict("the task changed meanwhile; read it again")
-    with ResultModel.batch_write() as writer:
-        for result in ResultModel.query(engine.result_key(task.uuid, batch), consistent_read=True):
-            if not only_failed or result.node in failed:
-                writer.delete(result)
-    engine.send_next(move)

@@ -4,7 +4,7 @@ import json
 
 from chalicelib.core.config import settings
 
-from .conftest import PROJECT, receive
+from .conftest import PROJECT, drain, receive
 
 
 def test_the_app_queue_handler_moves_a_task(jobx, client):
@@ -17,6 +17,12 @@ def test_the_app_queue_handler_moves_a_task(jobx, client):
     )
     response = client.lambda_.invoke("jobx_queue", event)
     assert response.payload == {"batchItemFailures": []}
+    order = receive(1, "jobx-local")[0]["Body"]  # the engine sent the runner its order
+    event = client.events.generate_sqs_event(
+        message_bodies=[order], queue_name=settings().resource_name("jobx-local")
+    )
+    assert client.lambda_.invoke("jobx_local", event).payload == {"batchItemFailures": []}
+    drain()
     assert jobx.task(uuid)["status"] == "success"
     assert jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}")["data"][0]["status"] == "success"
 
