@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core import workspace
+from ..core import aws, workspace
 from ..core.errors import BadRequest, NotFound
 from ..core.identity import service as identity
 from .batching import NODE_NAME
@@ -118,6 +118,44 @@ def existing(project: str, name: str) -> NodeModel:
         raise NotFound(f"node {name} not found") from exc
 
 
+def require_reachable(project: str, item: NodeIn, where: str = "") -> None:
+    """A node may be registered only with an executor the stage runs, and an SSM node only
+    for an instance that carries the project's tag: a member cannot point a project at
+    any machine of the account."""
+    from ..core.policies import TAG_KEY
+    from .executors import enabled
+
+    if not enabled(item.executor):
+        raise BadRequest(f"{where}the {item.executor} executor is off in this stage")
+    if item.executor != "ssm" or item.instance_id is None:
+        return
+    if _instance_tag(item.instance_id) != project:
+        raise BadRequest(
+            f"{where}instance {item.instance_id} does not carry the tag {TAG_KEY}={project}"
+        )
+
+
+def _instance_tag(instance_id: str) -> str | None:
+    """The instance's project tag: EC2 tags for `i-`, Systems Manager's for managed `mi-`."""
+    from ..core.policies import TAG_KEY
+
+    try:
+        if instance_id.startswith("mi-"):
+            tags = aws.client("ssm").list_tags_for_resource(
+                ResourceType="ManagedInstance", ResourceId=instance_id
+            )["TagList"]
+        else:
+            tags = aws.client("ec2").describe_tags(
+                Filters=[
+                    {"Name": "resource-id", "Values": [instance_id]},
+                    {"Name": "key", "Values": [TAG_KEY]},
+                ]
+            )["Tags"]
+    except Exception as exc:
+        raise BadRequest(f"cannot read the tags of instance {instance_id}") from exc
+    return next((t.get("Value") for t in tags if t.get("Key") == TAG_KEY), None)
+
+
 def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
     planned = {ns.id for ns in plan.get("namespaces") if ns.face == "jobx"}
     for project in sorted({item.project for item in items} - planned):
@@ -128,6 +166,8 @@ def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
         if (item.project, item.name) in seen:
             raise BadRequest(f"jobx_nodes: {item.project}/{item.name} listed twice")
         seen.add((item.project, item.name))
+        if not item.absent:
+            require_reachable(item.project, item, f"jobx_nodes: {item.project}/{item.name}: ")
 
 
 @workspace.section("jobx_nodes", NodeItem, order=50, check=_check)

@@ -12,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.core import aws as aws_clients
+from chalicelib.core.policies import TAG_KEY
 from chalicelib.jobs import engine, executors, runs
 from chalicelib.jobs.steps import StepCommand, ssm_script
 
@@ -40,7 +41,30 @@ def ssm(monkeypatch):
     client.meta.events.unregister("provide-client-params.ssm.SendCommand")
 
 
-def setup(jobx, apply_workspace, nodes="web1,web2", script="echo $version"):
+@pytest.fixture
+def ec2():
+    """EC2's tags of the instances registered as nodes (moto's EC2 is not in the store)."""
+    with Stubber(aws_clients.client("ec2")) as stub:
+        yield stub
+
+
+def tagged(ec2, nodes, project=PROJECT):
+    """Answer each node's tag lookup with the project's tag."""
+    for node in nodes:
+        ec2.add_response(
+            "describe_tags",
+            {"Tags": [{"Key": TAG_KEY, "Value": project, "ResourceId": node["instance_id"]}]},
+            {
+                "Filters": [
+                    {"Name": "resource-id", "Values": [node["instance_id"]]},
+                    {"Name": "key", "Values": [TAG_KEY]},
+                ]
+            },
+        )
+
+
+def setup(jobx, apply_workspace, ec2, nodes="web1,web2", script="echo $version"):
+    tagged(ec2, SSM_NODES)
     apply_workspace(workspace(extra_nodes=SSM_NODES))
     jobx.group(name="web", node=nodes)
     jobx.job(steps=[{"name": "deploy", "plugin_type": "cmd", "script": script, "timeout": 60}])
@@ -70,8 +94,8 @@ def step():
     return engine.handle(json.loads(got[0]["Body"]))
 
 
-def test_ssm_nodes_are_sent_one_command_and_polled_to_success(jobx, apply_workspace, ssm):
-    uuid = setup(jobx, apply_workspace)
+def test_ssm_nodes_are_sent_one_command_and_polled_to_success(jobx, apply_workspace, ssm, ec2):
+    uuid = setup(jobx, apply_workspace, ec2)
     expect_send(ssm)
     expect_poll(ssm, C1, invocation(I0, "Success", "ok\n"), invocation(I1, "InProgress"))
     assert step() == "moved"  # sends, polls once: web2 still runs
@@ -91,8 +115,8 @@ def test_ssm_nodes_are_sent_one_command_and_polled_to_success(jobx, apply_worksp
     }
 
 
-def test_ssm_results_map_failures(jobx, apply_workspace, ssm):
-    uuid = setup(jobx, apply_workspace)
+def test_ssm_results_map_failures(jobx, apply_workspace, ssm, ec2):
+    uuid = setup(jobx, apply_workspace, ec2)
     expect_send(ssm)
     expect_poll(
         ssm,
@@ -111,10 +135,10 @@ def test_ssm_results_map_failures(jobx, apply_workspace, ssm):
     assert jobx.task(uuid)["phase"] == "wait_confirm"
 
 
-def test_a_step_past_its_deadline_fails_with_timeout(jobx, apply_workspace, ssm, monkeypatch):
+def test_a_step_past_its_deadline_fails_with_timeout(jobx, apply_workspace, ssm, ec2, monkeypatch):
     """No invocation yet (InvocationDoesNotExist is no answer either): the node is pending
     until its deadline, then cancelled and failed with `timeout`."""
-    uuid = setup(jobx, apply_workspace, nodes="web1")
+    uuid = setup(jobx, apply_workspace, ec2, nodes="web1")
     expect_send(ssm)
     expect_poll(ssm, C1)  # the agent has not picked it up
     assert step() == "moved"
@@ -128,8 +152,8 @@ def test_a_step_past_its_deadline_fails_with_timeout(jobx, apply_workspace, ssm,
     assert (row["status"], row["error"]) == ("fail", "timeout after 60s")
 
 
-def test_stop_cancels_running_ssm_commands(jobx, apply_workspace, ssm):
-    uuid = setup(jobx, apply_workspace)
+def test_stop_cancels_running_ssm_commands(jobx, apply_workspace, ssm, ec2):
+    uuid = setup(jobx, apply_workspace, ec2)
     expect_send(ssm)
     expect_poll(ssm, C1, invocation(I0, "InProgress"), invocation(I1, "InProgress"))
     assert step() == "moved"
@@ -143,9 +167,9 @@ def test_stop_cancels_running_ssm_commands(jobx, apply_workspace, ssm):
 
 
 def test_a_command_sent_while_the_stop_arrives_is_cancelled_too(
-    jobx, apply_workspace, ssm, monkeypatch
+    jobx, apply_workspace, ssm, ec2, monkeypatch
 ):
-    uuid = setup(jobx, apply_workspace)
+    uuid = setup(jobx, apply_workspace, ec2)
     real_send = executors.SsmExecutor._send
 
     def send_as_the_stop_lands(self, run, nodes):
@@ -162,7 +186,7 @@ def test_a_command_sent_while_the_stop_arrives_is_cancelled_too(
 
 
 def test_a_worker_killed_between_two_commands_sends_nothing_twice(
-    jobx, apply_workspace, ssm, monkeypatch
+    jobx, apply_workspace, ssm, ec2, monkeypatch
 ):
     """52 instances: two commands. The worker dies sending the second; on redelivery the
     nodes of the first are polled and those of the second, whose rows say `queued` but hold
@@ -171,6 +195,7 @@ def test_a_worker_killed_between_two_commands_sends_nothing_twice(
         {"project": PROJECT, "name": f"vm{i:02d}", "executor": "ssm", "instance_id": f"i-{i:017x}"}
         for i in range(1, 53)
     ]
+    tagged(ec2, nodes)
     apply_workspace(workspace(extra_nodes=nodes))
     jobx.group(name="vms", node=",".join(n["name"] for n in nodes))
     jobx.job(steps=[{"name": "x", "script": "true"}])
@@ -247,3 +272,17 @@ def test_the_ssm_wrapper_splices_only_whole_names():
         "export ok=\"$(printf '%s' 'eg==' | base64 -d)\""
     ]
     assert f"  {I1}) ;;" in lines and I0 not in text
+
+
+def test_an_instance_without_the_projects_tag_is_not_registered(jobx, admin, api, ec2):
+    node = {"project": PROJECT, "name": "rogue", "executor": "ssm", "instance_id": I0}
+    tagged(ec2, [node], project="another-project")
+    status, body = api.call("PUT", "/admin/v1/workspace", {"jobx_nodes": [node]}, admin)
+    assert status == 400 and f"does not carry the tag {TAG_KEY}={PROJECT}" in str(body)
+    ec2.add_response("describe_tags", {"Tags": []}, None)
+    status, body = jobx.call(
+        "POST", f"/node/{PROJECT}", {"name": "rogue", "executor": "ssm", "instance_id": I0}
+    )
+    assert status == 400 and "does not carry the tag" in body["info"]
+    ec2.assert_no_pending_responses()
+    assert "rogue" not in {n["name"] for n in jobx.ok("GET", f"/node/{PROJECT}")["data"]}
