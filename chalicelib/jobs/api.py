@@ -376,13 +376,7 @@ def _third(body: dict[str, Any]) -> Response:
 def third_groupnames(request: FaceRequest):
     body = _parse(request, ProjectIn)
     _allow(request, body.project_id, "read")
-    names, cursor = [], None
-    while True:  # every group name, a page at a time
-        page = catalog.list_groups(body.project_id, 1000, cursor)
-        names += [g["name"] for g in page["data"]]
-        cursor = page["cursor"]
-        if not cursor:
-            return names
+    return catalog.group_names(body.project_id)
 
 
 @face.route("/third/interface/dry-run", methods=("POST",))

@@ -288,3 +288,19 @@ def list_nodes(project: str, limit: int, cursor: str | None) -> dict[str, Any]:
         project, limit, cursors.start_key(cursor, project, "project", "name")
     )
     return {"data": [inventory.render(n) for n in items], "cursor": cursors.encode(last)}
+
+
+GROUP_NAMES_MAX = 5000  # names one `/third/option/groupname` answer holds
+
+
+def group_names(project: str) -> list[str]:
+    """The project's group names, at most GROUP_NAMES_MAX (five pages of groups)."""
+    names: list[str] = []
+    cursor = None
+    while len(names) < GROUP_NAMES_MAX:
+        page = list_groups(project, 1000, cursor)
+        names += [g["name"] for g in page["data"]]
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    return names[:GROUP_NAMES_MAX]

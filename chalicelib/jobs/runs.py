@@ -35,9 +35,12 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
     """Everything a run needs, checked: job, group, batches, nodes, variables."""
     job = job_by_name(project, jobname)
     group = group_by_name(project, group_name)
-    known = {n.name: n for n in inventory.all_nodes(project)}
-    universe = [] if group.group_type == "list" else list(known)
-    batches = batching.resolve(group.group_type, group.node, group.percent, universe)
+    if group.group_type == "list":  # only the nodes the group names
+        batches = batching.resolve(group.group_type, group.node, group.percent, [])
+        known = inventory.some_nodes(project, [n for batch in batches for n in batch])
+    else:  # a percent group cuts the whole inventory
+        known = {n.name: n for n in inventory.all_nodes(project)}
+        batches = batching.resolve(group.group_type, group.node, group.percent, list(known))
     nodes: dict[str, list[Any]] = {}
     for batch in batches:
         for name in batch:
