@@ -582,7 +582,7 @@ def execute(
         if time.monotonic() >= until:
             return None, dispatched
         time.sleep(pause)
-        pause = min(1.0, pause * 1.5)
+        pause = min(0.25, pause * 1.5)
 
 
 def dispatch(run: StepRun, nodes: list[str]) -> dict[str, Outcome]:

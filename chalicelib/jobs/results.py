@@ -143,6 +143,42 @@ def update(row: ResultModel, actions: list[Any], condition: Any) -> bool:
     return True
 
 
+def _values(task: str, batch: int, attempt: int, step: int, node: str, outcome: Any) -> dict:
+    """The row's outcome fields; the output itself goes to S3 first."""
+    output_at = None
+    if outcome.output:
+        output_at = output_key(task, batch, attempt, step, node)
+        aws.client("s3").put_object(Bucket=settings().bucket, Key=output_at, Body=outcome.output)
+    return {
+        "status": outcome.status,
+        "exit_code": outcome.exit_code,
+        "error": outcome.error[:1000],
+        "starttime": outcome.starttime_ms,
+        "duration_ms": outcome.duration_ms,
+        "output_key": output_at,
+        "output_size": len(outcome.output),
+        "tail": outcome.output[-TAIL:].decode("utf-8", "replace"),
+    }
+
+
+def _final_actions(values: dict[str, Any]) -> list[Any]:
+    actions = [
+        getattr(ResultModel, name).set(value)
+        if value is not None
+        else getattr(ResultModel, name).remove()
+        for name, value in values.items()
+    ]
+    actions.append(ResultModel.token.remove())
+    return actions
+
+
+def _open(token: str | None) -> Any:
+    condition = ResultModel.status.is_in(*OPEN)
+    if token is not None:
+        condition &= ResultModel.token == token
+    return condition
+
+
 def finish(
     task: str,
     batch: int,
@@ -156,32 +192,9 @@ def finish(
     """Record a node's outcome once: output to S3, pointer and tail on the row. The row must
     still be open (and ours, with `token`); a node with no row yet gets one. False when
     someone else recorded it first."""
-    output_at = None
-    if outcome.output:
-        output_at = output_key(task, batch, attempt, step, node)
-        aws.client("s3").put_object(Bucket=settings().bucket, Key=output_at, Body=outcome.output)
-    values = {
-        "status": outcome.status,
-        "exit_code": outcome.exit_code,
-        "error": outcome.error[:1000],
-        "starttime": outcome.starttime_ms,
-        "duration_ms": outcome.duration_ms,
-        "output_key": output_at,
-        "output_size": len(outcome.output),
-        "tail": outcome.output[-TAIL:].decode("utf-8", "replace"),
-    }
+    values = _values(task, batch, attempt, step, node, outcome)
     row = ResultModel(key(task, batch), rk(attempt, step, node))
-    actions = [
-        getattr(ResultModel, name).set(value)
-        if value is not None
-        else getattr(ResultModel, name).remove()
-        for name, value in values.items()
-    ]
-    actions.append(ResultModel.token.remove())
-    condition = ResultModel.status.is_in(*OPEN)
-    if token is not None:
-        condition &= ResultModel.token == token
-    if update(row, actions, condition):
+    if update(row, _final_actions(values), _open(token)):
         return True
     if token is not None:
         return False
@@ -194,6 +207,31 @@ def finish(
             raise
         return False
     return True
+
+
+def finish_many(
+    task: str, batch: int, attempt: int, step: int, outcomes: dict[str, Any], token: str
+) -> None:
+    """Record several nodes' outcomes under one claim: one transaction per 100 rows, each
+    row conditional on being open and ours; if one was taken meanwhile, row by row."""
+    values = {n: _values(task, batch, attempt, step, n, o) for n, o in outcomes.items()}
+    nodes = list(values)
+    for i in range(0, len(nodes), 100):
+        chunk = nodes[i : i + 100]
+        try:
+            with resources.transaction() as tx:
+                for node in chunk:
+                    tx.update(
+                        ResultModel(key(task, batch), rk(attempt, step, node)),
+                        actions=_final_actions(values[node]),
+                        condition=_open(token),
+                    )
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
+            for node in chunk:
+                row = ResultModel(key(task, batch), rk(attempt, step, node))
+                update(row, _final_actions(values[node]), _open(token))
 
 
 def publish(task: str, batch: int, attempt: int, step: int, node: str, output: bytes) -> None:

@@ -35,6 +35,7 @@ QUEUE = resources.queue("jobx-local", visibility_timeout=960, max_receive_count=
 POOL = 16  # nodes of one order run at once
 BUDGET_S = 840  # a runner's time for one order (Lambda stops it at 900 s)
 WATCH_S = 1.0  # how often running nodes look at their step's control row
+FLUSH_DONE_S = 0.05  # how often finished nodes are recorded, together
 FLUSH_S = 2.0  # how often a running node's output so far is published
 LOST_GRACE_S = 60  # past timeout + this, an open row's runner is taken as gone
 MAX_ORDER_BYTES = 200_000  # an SQS message holds 256 KiB
@@ -148,13 +149,13 @@ def run_order(order: dict[str, Any], budget_s: float = BUDGET_S, request_id: str
     claim = Claim(order, token, runner_id(request_id), timeout)
     if refused:
         for node in nodes:
-            if claim.take(node):
+            if claim.take(node, list(nodes)):
                 claim.done(node, Outcome("fail", None, refused, _now_ms(), 0, b""))
         return "refused"
     stop = threading.Event()
     finished = threading.Event()
     watcher = threading.Thread(
-        target=_watch, args=(order, stop, finished), name="jobx-runner-watch", daemon=True
+        target=_watch, args=(order, claim, stop, finished), name="jobx-runner-watch", daemon=True
     )
     watcher.start()
     try:
@@ -163,18 +164,29 @@ def run_order(order: dict[str, Any], budget_s: float = BUDGET_S, request_id: str
             script.write_text(command.script, encoding="utf-8")
             script.chmod(0o644)
             workers = min(POOL, len(nodes))
+            order_of = list(nodes)
             with ThreadPoolExecutor(workers, thread_name_prefix="jobx-node") as pool:
                 futures = [
                     pool.submit(
-                        _one, claim, command, str(script), str(scratch), node, env, user, stop
+                        _one,
+                        claim,
+                        command,
+                        str(script),
+                        str(scratch),
+                        node,
+                        nodes[node],
+                        user,
+                        stop,
+                        order_of[i + 1 : i + workers],
                     )
-                    for node, env in nodes.items()
+                    for i, node in enumerate(order_of)
                 ]
                 for future in futures:
                     future.result()
     finally:
         finished.set()
         watcher.join(timeout=5)
+        claim.flush()
     return f"ran {claim.count}"
 
 
@@ -184,46 +196,76 @@ def _now_ms() -> int:
 
 class Claim:
     """One order's claims: a node's row is created (`running`, with our token) right before
-    the node starts, unless it exists or the step was stopped; only we record its outcome."""
+    the node starts, unless it exists or the step was stopped; only we record its outcome.
+    Rows are created for up to POOL nodes at once, in one transaction, as slots free up."""
 
     def __init__(self, order: dict[str, Any], token: str, runner: str, timeout: float):
         self.key = (order["task"], order["batch"], order["attempt"], order["step"])
         self.token, self.runner, self.timeout = token, runner, timeout
         self.count = 0
+        self.stopped = False
         self._lock = threading.Lock()
+        self._ready: set[str] = set()
+        self._done: dict[str, Outcome] = {}
 
-    def take(self, node: str) -> bool:
-        now = _now_ms()
-        fields = {
-            node: {
+    def take(self, node: str, upcoming: list[str] | None = None) -> bool:
+        """Claim `node` (and, in the same transaction, the next `upcoming` ones)."""
+        with self._lock:
+            if node in self._ready:
+                self._ready.discard(node)
+                return True
+            if self.stopped:
+                return False
+            wanted = [node, *[n for n in (upcoming or []) if n != node]]
+            now = _now_ms()
+            row = {
                 "runner": self.runner,
                 "token": self.token,
                 "starttime": now,
                 "deadline": now + int((self.timeout + LOST_GRACE_S) * 1000),
                 "executor": "local",
             }
-        }
-        started, _stopped = results.start(*self.key, [node], status="running", fields=fields)
-        if started:
-            with self._lock:
-                self.count += 1
-        return bool(started)
+            started, stopped = results.start(
+                *self.key, wanted, status="running", fields=dict.fromkeys(wanted, row)
+            )
+            self.stopped = stopped
+            self.count += len(started)
+            self._ready.update(n for n in started if n != node)
+            return node in started
 
     def done(self, node: str, outcome: Outcome) -> None:
-        results.finish(*self.key, node, outcome, token=self.token)
+        """Queue the outcome; `flush` records what is queued in one transaction."""
+        with self._lock:
+            self._done[node] = outcome
+
+    def flush(self) -> None:
+        with self._lock:
+            done, self._done = self._done, {}
+        if done:
+            results.finish_many(*self.key, done, self.token)
 
     def publish(self, node: str, output: bytes) -> None:
         results.publish(*self.key, node, output)
 
 
-def _watch(order: dict[str, Any], stop: threading.Event, finished: threading.Event) -> None:
-    """Once a second: has the step been stopped?"""
+def _watch(
+    order: dict[str, Any], claim: Claim, stop: threading.Event, finished: threading.Event
+) -> None:
+    """Record finished nodes every FLUSH_DONE_S, and once a second look whether the step
+    has been stopped."""
     key = (order["task"], order["batch"], order["attempt"], order["step"])
-    while not finished.wait(WATCH_S):
+    looked = time.monotonic()
+    while not finished.wait(FLUSH_DONE_S):
+        try:
+            claim.flush()
+        except Exception:  # recorded at the end instead
+            log.exception("recording outcomes of %s failed", order["task"])
+        if stop.is_set() or time.monotonic() - looked < WATCH_S:
+            continue
+        looked = time.monotonic()
         try:
             if results.cancelled(*key):
                 stop.set()
-                return
         except Exception:  # a transient read error must not kill the step
             log.exception("stop check of %s failed", order["task"])
 
@@ -237,8 +279,8 @@ def _base_env(home: str) -> dict[str, str]:
     }
 
 
-def _one(claim, command, script, workdir, node, env, user, stop) -> None:
-    if stop.is_set() or not claim.take(node):
+def _one(claim, command, script, workdir, node, env, user, stop, upcoming) -> None:
+    if stop.is_set() or not claim.take(node, upcoming):
         return  # stopped before it started, or started by someone else
     started = time.time()
     out_path = os.path.join(workdir, f"out-{node}-{time.time_ns()}")

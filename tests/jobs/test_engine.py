@@ -265,26 +265,26 @@ def test_a_killed_runner_leaves_its_node_lost_and_the_rest_to_the_redelivery(
     jobx.job(steps=[{"name": "c", "plugin_type": "cmd", "script": COUNT, "timeout": 5}])
     uuid = jobx.run(variable={"DIR": str(workdir)})
     monkeypatch.setattr(runner, "POOL", 1)
-    real_finish, real_take = results.finish, runner.Claim.take
+    real_done, real_take = runner.Claim.done, runner.Claim.take
     recorded, dead = [], []
 
-    def dying_finish(*args, **kwargs):
+    def dying_done(claim, node, outcome):
         if len(recorded) == 2:
             dead.append(True)
-            raise SystemExit("runner killed")  # the process dies mid-order
-        recorded.append(args[4])
-        return real_finish(*args, **kwargs)
+            raise SystemExit("runner killed")  # the process dies with this node's outcome
+        recorded.append(node)
+        return real_done(claim, node, outcome)
 
-    def take(claim, node):
-        return not dead and real_take(claim, node)  # a dead process starts nothing more
+    def take(claim, node, upcoming=None):
+        return not dead and real_take(claim, node, [])  # a dead process starts nothing more
 
     deliver(receive(1))  # the engine sends the order
     order = receive(1, "jobx-local")
-    monkeypatch.setattr(results, "finish", dying_finish)
+    monkeypatch.setattr(runner.Claim, "done", dying_done)
     monkeypatch.setattr(runner.Claim, "take", take)
     with pytest.raises(SystemExit):
         deliver(order, "jobx-local")
-    monkeypatch.setattr(results, "finish", real_finish)
+    monkeypatch.setattr(runner.Claim, "done", real_done)
     monkeypatch.setattr(runner.Claim, "take", real_take)
     assert len(recorded) == 2
     deliver(order, "jobx-local")  # the redelivery: only the node nobody started runs
@@ -603,9 +603,8 @@ def run_alone(command, nodes, timeout=10):
     """Run an order through the runner without a task; the outcomes it records."""
     got = {}
 
-    def record(task, batch, attempt, step, node, outcome, **kwargs):
-        got[node] = outcome
-        return True
+    def record(task, batch, attempt, step, outcomes, token):
+        got.update(outcomes)
 
     order = {
         "task": "t" * 12,
@@ -616,12 +615,12 @@ def run_alone(command, nodes, timeout=10):
         "command": vars(command),
         "nodes": nodes,
     }
-    real = results.finish
-    results.finish = record
+    real = results.finish_many
+    results.finish_many = record
     try:
         runner.run_order(order)
     finally:
-        results.finish = real
+        results.finish_many = real
     return got
 
 
