@@ -8,7 +8,9 @@
 - Gerrit: `GET {url}/a/changes/{id}` with HTTP basic credentials when configured, else
   `GET {url}/changes/{id}`; the `)]}'` line that guards against XSSI is stripped.
 - Tower: `GET {url}/api/v1/todos/{guid}` with an OAuth2 bearer token; JSON:API body whose
-  `data.attributes.is_completed` gives the state.
+  `data.attributes` give the state: `deleted` when `is_active` is false (Tower keeps deleted
+  todos), else `completed` or `open` from `is_completed`, lower-case like the open and
+  completed the face has always reported.
 
 Every request runs concurrently and is cut off at one deadline, the configured timeout after
 the call began; an item that could not be fetched, for whatever reason, becomes
@@ -265,9 +267,14 @@ async def _tower(client: httpx.AsyncClient, cfg: LinksConfig, guid: str) -> Line
     body = _json(response.text)
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(attributes, dict) or not isinstance(attributes.get("is_completed"), bool):
+    if not isinstance(attributes, dict):
         return {}
-    state = "completed" if attributes["is_completed"] else "open"
+    if attributes.get("is_active") is False:  # Tower keeps deleted todos, marked inactive
+        state = "deleted"
+    elif isinstance(attributes.get("is_completed"), bool):
+        state = "completed" if attributes["is_completed"] else "open"
+    else:
+        return {}
     return {("tower", guid): f"tower {guid} status {state}"}
 
 

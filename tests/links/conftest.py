@@ -118,6 +118,8 @@ class Trackers:
         self.slow_todo, self.dropping_todo = "a" * 32, "b" * 32
         self.todos = {"d9bb255f3c6d4deca4c7a127bb90b9be": True, "0" * 32: False}
         self.todos[self.slow_todo] = False
+        self.deleted_todos = {"c" * 32, "e" * 32}  # answered with `is_active: false`
+        self.todos.update({"c" * 32: False, "e" * 32: True})
 
     def seen(self, prefix: str) -> list:
         return [r for r in self.requests if r[1].startswith(prefix)]
@@ -246,7 +248,11 @@ def handler_for(trackers: Trackers):
                 "data": {
                     "id": guid,
                     "type": "todos",
-                    "attributes": {"title": "t", "is_completed": trackers.todos[guid]},
+                    "attributes": {
+                        "title": "t",
+                        "is_completed": trackers.todos[guid],
+                        "is_active": guid not in trackers.deleted_todos,
+                    },
                 }
             }
             self.send(200, json.dumps(body), "application/vnd.api+json")

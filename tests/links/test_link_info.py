@@ -123,6 +123,17 @@ def test_a_batch_bugzilla_answers_in_time_is_not_asked_again(dtask, trackers):
     assert trackers.bugzilla_ids() == ["1,123,777"]
 
 
+def test_a_deleted_tower_todo_is_reported_deleted(dtask, trackers):
+    """Tower keeps a deleted todo, open or completed, and marks it `is_active: false`."""
+    deleted_open, deleted_done = sorted(trackers.deleted_todos)
+    task_id = linked(("tower", deleted_open), ("tower", deleted_done), ("tower", GUID_OPEN))
+    assert dtask("GET", f"/task/{task_id}/link_info")[1]["result"] == [
+        f"tower {GUID_OPEN} status open",
+        f"tower {deleted_open} status deleted",
+        f"tower {deleted_done} status deleted",
+    ]
+
+
 def test_wrong_credentials_and_unconfigured_trackers_fail_softly(dtask, trackers, settings_env):
     task_id = linked(("bugzilla", "123"), ("gerrit", "4567"), ("tower", GUID_DONE))
     settings_env(
