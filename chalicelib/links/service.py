@@ -282,17 +282,31 @@ def _flat_pair(target_a: str, a_id: str, target_b: str, b_id: str) -> tuple[str,
 
 def link_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
     """Idempotent: both directions are plain puts of the same two items."""
-    a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with resources.transaction() as tx:
-        tx.save(ItemLinkModel(a, b))
-        tx.save(ItemLinkModel(b, a))
+    _flat_write(_flat_pair(target_a, a_id, target_b, b_id), linked=True)
 
 
 def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
-    a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with resources.transaction() as tx:
-        tx.delete(ItemLinkModel(a, b))
-        tx.delete(ItemLinkModel(b, a))
+    _flat_write(_flat_pair(target_a, a_id, target_b, b_id), linked=False)
+
+
+def _flat_write(pair: tuple[str, str], *, linked: bool) -> None:
+    """Both directions in one TransactWrite; without conditions it is cancelled only by a
+    concurrent transaction on the same items, and then simply written again."""
+    a, b = pair
+
+    def write() -> None:
+        with resources.transaction() as tx:
+            for item in (ItemLinkModel(a, b), ItemLinkModel(b, a)):
+                if linked:
+                    tx.save(item)
+                else:
+                    tx.delete(item)
+
+    names = " and ".join(key.replace("#", " ", 1) for key in pair)
+    _until_settled(
+        lambda: True if _committed(write) else None,
+        f"{names} are changing too fast; try again",
+    )
 
 
 def flat_names() -> tuple[str, ...]:

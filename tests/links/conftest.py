@@ -12,7 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import resources
 from chalicelib.links import config as links_config
 from chalicelib.links import connectors
 
@@ -76,6 +79,29 @@ def dtask(api, apply_workspace, settings_env):
             return body["result"]
 
     return Caller()
+
+
+def losing_transactions(monkeypatch, times: int) -> list[int]:
+    """The next `times` transactions lose to a concurrent one: DynamoDB cancels them with
+    TransactionConflict and writes nothing. Returns the list of those lost so far."""
+    real = resources.transaction
+    lost: list[int] = []
+
+    def lose():
+        reason = {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}
+        error = {"Code": "TransactionCanceledException", "Message": "[TransactionConflict]"}
+        cause = ClientError({"Error": error, "CancellationReasons": [reason]}, "Transact")
+        raise TransactWriteError("Failed to write transaction items", cause=cause)
+
+    def transaction():
+        tx = real()
+        if len(lost) < times:
+            lost.append(1)
+            tx._commit = lose
+        return tx
+
+    monkeypatch.setattr(resources, "transaction", transaction)
+    return lost
 
 
 # ---- the fake trackers --------------------------------------------------------------------

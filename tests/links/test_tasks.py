@@ -8,15 +8,11 @@ import threading
 import time
 from urllib.parse import quote
 
-from botocore.exceptions import ClientError
-from pynamodb.exceptions import TransactWriteError
-
-from chalicelib.core import resources
 from chalicelib.core.metering import count_calls
 from chalicelib.links import service
 from chalicelib.links.models import LinkIndexModel, TaskModel
 
-from .conftest import CHANGE_ID, OUTSIDER, VIEWER
+from .conftest import CHANGE_ID, OUTSIDER, VIEWER, losing_transactions
 
 GUID = "d9bb255f3c6d4deca4c7a127bb90b9be"
 
@@ -250,29 +246,6 @@ def test_delete_racing_a_link_leaves_no_orphan_index_entry(dtask, monkeypatch):
     monkeypatch.setattr(service, "_load", load_then_race)
     service.delete_task(task_id)
     assert raced and index_of("bugzilla", "1") == [] and index_of("bugzilla", "2") == []
-
-
-def losing_transactions(monkeypatch, times: int) -> list[int]:
-    """The next `times` transactions lose to a concurrent one: DynamoDB cancels them with
-    TransactionConflict and writes nothing. Returns the list of those lost so far."""
-    real = resources.transaction
-    lost: list[int] = []
-
-    def lose():
-        reason = {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}
-        error = {"Code": "TransactionCanceledException", "Message": "[TransactionConflict]"}
-        cause = ClientError({"Error": error, "CancellationReasons": [reason]}, "Transact")
-        raise TransactWriteError("Failed to write transaction items", cause=cause)
-
-    def transaction():
-        tx = real()
-        if len(lost) < times:
-            lost.append(1)
-            tx._commit = lose
-        return tx
-
-    monkeypatch.setattr(resources, "transaction", transaction)
-    return lost
 
 
 def test_changes_that_lose_many_races_in_a_row_still_land(dtask, monkeypatch):
