@@ -18,6 +18,7 @@ face = Face(
     render=json_response,
     render_error=_render_error,
     error_keys=("error",),
+    namespaced=False,
 )
 
 

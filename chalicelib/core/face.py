@@ -110,8 +110,11 @@ class Face:
         render: Renderer,
         render_error: ErrorRenderer,
         error_keys: tuple[str, ...],
+        namespaced: bool = True,
     ):
         self.name = name
+        # an original API scopes its data by namespaces of its name; the admin surface does not
+        self.namespaced = namespaced
         self.prefix = prefix
         self.blueprint = Blueprint(import_name)
         self.render = render
@@ -154,6 +157,12 @@ class Face:
         if isinstance(result, Response):
             return result
         return self.render(result)
+
+
+def namespace_faces() -> list[str]:
+    """The faces a namespace may name: every loaded face that has namespaces, so a face
+    registers itself by being loaded."""
+    return sorted({f.name for f in FACES if f.namespaced})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import BadRequest
-from .face import describe_validation
+from .face import describe_validation, namespace_faces
 from .identity import service as identity
 
 ItemCheck = Callable[[list[Any], "Plan"], None]
@@ -127,7 +127,12 @@ def _check_users(items: list[UserItem], plan: Plan) -> None:
 
 
 def _check_namespaces(items: list[NamespaceItem], plan: Plan) -> None:
+    faces = namespace_faces()
     for ns in items:
+        if ns.face not in faces:
+            raise BadRequest(
+                f"namespaces: {ns.face}:{ns.id}: unknown face {ns.face}; known: {', '.join(faces)}"
+            )
         for user_uuid, role in ns.members.items():
             if role not in identity.ROLES:
                 raise BadRequest(f"namespaces: {ns.face}:{ns.id}: unknown role {role}")

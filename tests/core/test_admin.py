@@ -105,3 +105,13 @@ def test_cli_init_secret_key_is_idempotent(aws, capsys):
     assert cli(["--stage", "test", "init-secret-key"]) == 0
     assert json.loads(capsys.readouterr().out)["parameter"] == "/taskhub/test/secret-key"
     assert cli(["--stage", "test", "init-secret-key"]) == 0
+
+
+def test_a_namespace_of_an_unknown_face_is_refused_with_the_known_ones(api, admin):
+    document = {"namespaces": [{"face": "jobz", "id": "p1"}, {"face": "jobx", "id": "p2"}]}
+    status, body = api.call("PUT", "/admin/v1/workspace", document, admin)
+    assert status == 400, body
+    message = body["error"]["message"]
+    assert "unknown face jobz" in message and "dtask, jobx, ones" in message, message
+    assert "admin" not in message.partition("known: ")[2]  # the admin surface has no namespaces
+    assert identity.get_namespace("jobx", "p2") is None
