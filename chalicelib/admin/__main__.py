@@ -1,4 +1,5 @@
-"""Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, and friends.
+"""Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, `export`, and
+friends.
 
 It reads the stage's environment from `.chalice/config.json`. For the local stage it talks to
 the running local server's store, found through the `server.json` that server keeps in its
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -76,12 +78,26 @@ def wipe_local() -> dict[str, str]:
     return {"wiped": str(data_dir)}
 
 
+def _export(out: str | None) -> dict[str, Any]:
+    from . import service
+
+    document = service.export_whole_workspace()
+    if out is None:
+        return document
+    Path(out).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return {"written": out, "items": {name: len(items) for name, items in document.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin")
     parser.add_argument("--stage", default=os.environ.get("TASKHUB_STAGE", "local"))
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("apply", help="apply a workspace document (JSON file, - for stdin)")
     p.add_argument("file")
+    p = sub.add_parser(
+        "export", help="write the whole workspace document, secrets left out (to stdout or --out)"
+    )
+    p.add_argument("--out", help="file to write instead of stdout")
     p = sub.add_parser("create-user")
     p.add_argument("--name", required=True)
     p.add_argument("--email", required=True)
@@ -124,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "apply":
             text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
             result = service.apply_workspace(json.loads(text))
+        elif args.command == "export":
+            result = _export(args.out)
         elif args.command == "create-user":
             result = service.create_user(
                 args.name, args.email, uuid=args.uuid, password=args.password, admin=args.admin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core import workspace
 from ..core.errors import TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import service
@@ -20,6 +21,14 @@ face = Face(
     error_keys=("error",),
     namespaced=False,
 )
+
+
+@face.route("/workspace", methods=("GET",))
+def get_workspace(request: FaceRequest):
+    """One page of the workspace document PUT takes, secrets left out; `cursor` goes on."""
+    request.principal.require_admin()
+    limit = request.integer("limit", workspace.DEFAULT_LIMIT, 1, workspace.MAX_LIMIT)
+    return service.export_workspace(limit, request.query.get("cursor"))
 
 
 @face.route("/workspace", methods=("PUT",))

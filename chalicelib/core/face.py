@@ -61,6 +61,19 @@ class FaceRequest:
         self.query: dict[str, str] = dict(request.query_params or {})
         self.method = request.method
 
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        """A query parameter that must be an integer from `low` to `high`, else BadRequest."""
+        raw = self.query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise BadRequest(f"{name} must be an integer", field=name) from exc
+        if not low <= value <= high:
+            raise BadRequest(f"{name} must be from {low} to {high}", field=name)
+        return value
+
     @property
     def raw_body(self) -> bytes:
         return self._request.raw_body or b""
