@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chalicelib.admin.__main__ import main as cli
-from chalicelib.core import cursors
+from chalicelib.core import cursors, workspace
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.identity import service as identity
 from chalicelib.core.identity.models import MembershipModel, UserModel
@@ -192,6 +192,10 @@ def test_export_onto_an_empty_store_makes_the_same_data(aws, api, admin, export_
     assert identity.role_in("Member02", "jobx", "shop") == "admin"
     with pytest.raises(Unauthorized):  # tokens are not exported
         identity.user_for_token(DOC["users"][0]["token"])
+
+
+def test_every_section_of_the_document_can_be_exported():
+    assert [name for name, sec in workspace.SECTIONS.items() if sec.export is None] == []
 
 
 def test_an_export_page_queries_a_bounded_number_of_times(api, admin):
