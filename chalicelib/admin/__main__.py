@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("token")
     p = sub.add_parser("create-access-key", help="issue an AK/SK pair; the SK is printed once")
     p.add_argument("user_uuid")
+    p = sub.add_parser("revoke-access-key", help="revoke an AK/SK pair by its access key id")
+    p.add_argument("access_key_id")
     sub.add_parser(
         "init-secret-key", help="create the SSM key that encrypts AK secrets, if missing"
     )
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             result = service.revoke_token(args.token)
         elif args.command == "create-access-key":
             result = service.create_access_key(args.user_uuid)
+        elif args.command == "revoke-access-key":
+            result = service.revoke_access_key(args.access_key_id)
         else:
             result = service.init_secret_key()
     except (TaskhubError, ValueError) as exc:

@@ -36,3 +36,10 @@ def put_workspace(request: FaceRequest):
     """Upsert users, namespaces and every domain's sections; idempotent."""
     request.principal.require_admin()
     return {"applied": service.apply_workspace(request.object())}
+
+
+@face.route("/access-keys/{access_key_id}", methods=("DELETE",))
+def revoke_access_key(request: FaceRequest, access_key_id: str):
+    """Revoke an AK/SK pair at once (a leaked key), without AWS credentials; idempotent."""
+    request.principal.require_admin()
+    return service.revoke_access_key(access_key_id)

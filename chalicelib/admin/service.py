@@ -55,6 +55,10 @@ def create_access_key(user_uuid: str) -> dict[str, str]:
     return {"access_key_id": ak, "secret_access_key": sk, "user_uuid": user_uuid}
 
 
+def revoke_access_key(access_key_id: str) -> dict[str, str]:
+    return {"revoked": identity.revoke_access_key(access_key_id)}
+
+
 def init_secret_key() -> dict[str, str]:
     crypto.ensure_secret_parameter()
     return {"parameter": crypto.secret_parameter_name()}

@@ -8,7 +8,7 @@ from chalicelib.admin.__main__ import main as cli
 from chalicelib.core import cursors, workspace
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.identity import service as identity
-from chalicelib.core.identity.models import MembershipModel, UserModel
+from chalicelib.core.identity.models import AccessKeyModel, MembershipModel, UserModel
 from chalicelib.core.metering import count_calls
 
 from ..conftest import make_admin, page_rows
@@ -260,3 +260,39 @@ def test_cli_export_writes_the_whole_document(aws, api, admin, tmp_path, capsys,
     assert cli(["--stage", "test", "apply", str(out)]) == 0
     applied = json.loads(capsys.readouterr().out)
     assert applied["users"] == {"created": 0, "updated": 0, "unchanged": 10}
+
+
+# ---- access keys -----------------------------------------------------------------------------
+
+
+def test_cli_revokes_an_access_key_once(aws, capsys):
+    identity.upsert_user(uuid="PRZy8efJ", name="Pei", email="pei@example.com")
+    assert cli(["--stage", "test", "create-access-key", "PRZy8efJ"]) == 0
+    ak = json.loads(capsys.readouterr().out)["access_key_id"]
+    assert cli(["--stage", "test", "revoke-access-key", ak]) == 0
+    assert json.loads(capsys.readouterr().out) == {"revoked": ak}
+    with pytest.raises(Unauthorized):
+        identity.access_key_secret(ak)
+    revoked_at = AccessKeyModel.get(ak).revoked_at
+    assert cli(["--stage", "test", "revoke-access-key", ak]) == 0  # again: nothing changes
+    assert AccessKeyModel.get(ak).revoked_at == revoked_at
+    capsys.readouterr()
+    assert cli(["--stage", "test", "revoke-access-key", "AKNOSUCHKEY000000000"]) == 2
+    assert "access key not found" in capsys.readouterr().err
+
+
+def test_an_admin_revokes_an_access_key_over_http(api, admin):
+    api.call("PUT", "/admin/v1/workspace", DOC, admin)
+    ak, sk = identity.create_access_key("PRZy8efJ")
+    dana = {"Authorization": f"Bearer {DOC['users'][0]['token']}"}
+    status, body = api.call("DELETE", f"/admin/v1/access-keys/{ak}", headers=dana)
+    assert status == 403 and body["error"]["code"] == "PermissionDenied"
+    assert identity.access_key_secret(ak)[1] == sk
+    status, body = api.call("DELETE", f"/admin/v1/access-keys/{ak}", headers=admin)
+    assert status == 200 and body == {"revoked": ak}
+    assert sk not in json.dumps(body)
+    with pytest.raises(Unauthorized):
+        identity.access_key_secret(ak)
+    for unknown in ("AKNOSUCHKEY000000000", "x" * 3000, "%C3%A9"):
+        status, body = api.call("DELETE", f"/admin/v1/access-keys/{unknown}", headers=admin)
+        assert status == 404 and body["error"]["code"] == "NotFound", (unknown, body)

@@ -240,12 +240,20 @@ def access_key_secret(ak: str) -> tuple[User, str]:
     return user, crypto.decrypt(model.secret_encrypted)
 
 
-def revoke_access_key(ak: str) -> None:
+ACCESS_KEY_ID_RE = re.compile(r"^[A-Z0-9]{20}$")
+
+
+def revoke_access_key(ak: str) -> str:
+    """Revoke a key; revoking it again keeps the first revocation. Returns the key id."""
+    if not ACCESS_KEY_ID_RE.match(ak):  # never a key, and never a GetItem DynamoDB refuses
+        raise NotFound("access key not found")
     try:
         model = AccessKeyModel.get(ak)
     except DoesNotExist as exc:
         raise NotFound("access key not found") from exc
-    model.update(actions=[AccessKeyModel.revoked_at.set(ids.now_ms())])
+    if model.revoked_at is None:
+        model.update(actions=[AccessKeyModel.revoked_at.set(ids.now_ms())])
+    return ak
 
 
 # ---- namespaces and memberships ----------------------------------------------------------
