@@ -251,6 +251,8 @@ def _exporter(kind: str) -> workspace.ItemExport:
 
     def entries(team: identity.Namespace, start: Any, limit: int) -> tuple[list[Any], Any]:
         start = cursors.check_key(start, team.ns_id, "team_uuid", "key")
+        if start is not None and not start["key"]["S"].startswith(f"{kind}#"):
+            raise BadRequest("cursor is not valid", field="cursor")  # outside the Query's range
         found, more = cursors.page_of(
             CatalogModel.query(
                 team.ns_id,

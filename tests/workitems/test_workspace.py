@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from chalicelib.core import workspace
+from chalicelib.core import cursors, workspace
 from chalicelib.core.identity import service as identity
 from chalicelib.workitems import catalog
 
@@ -143,3 +143,17 @@ def catalog_items(name: str) -> list[dict]:
     """What the export of a section holds for WORKSPACE: every field, defaults too."""
     model = workspace.SECTIONS[name].item
     return [model.model_validate(item).model_dump() for item in WORKSPACE[name]]
+
+
+def test_a_catalog_cursor_outside_its_query_is_refused(api, admin, apply_workspace):
+    apply_workspace(WORKSPACE)
+    team = {"face": {"S": "ones"}, "kind": {"S": "team"}, "key": {"S": f"ones:{TEAM}"}}
+    project = {**team, "kind": {"S": "project"}}  # a key the Query of teams never reaches
+    field = {"team_uuid": {"S": TEAM}, "key": {"S": "field#FtXt0001"}}
+    for position in (
+        {"s": "teams", "at": {"o": project}},
+        {"s": "statuses", "at": {"o": None, "i": field}},
+    ):
+        query = f"limit=5&cursor={cursors.encode(position)}"
+        status, body = api.call("GET", f"/admin/v1/workspace?{query}", headers=admin)
+        assert status == 400 and body["error"]["message"] == "cursor is not valid", body

@@ -329,6 +329,8 @@ def namespaces_of_face(
 ) -> Iterator[tuple[Namespace, dict | None]]:
     """A face's namespaces (of one kind, or all) by kind, each with the key to go on after it."""
     start = cursors.check_key(start, face, "face", "kind", "key")
+    if start is not None and kind is not None and start["kind"] != {"S": kind}:
+        raise BadRequest("cursor is not valid", field="cursor")  # outside the Query's range
     found = NamespaceModel.by_face.query(
         face,
         NamespaceModel.kind == kind if kind is not None else None,
