@@ -61,6 +61,19 @@ class FaceRequest:
         self.query: dict[str, str] = dict(request.query_params or {})
         self.method = request.method
 
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        """A query parameter that must be an integer from `low` to `high`, else BadRequest."""
+        raw = self.query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise BadRequest(f"{name} must be an integer", field=name) from exc
+        if not low <= value <= high:
+            raise BadRequest(f"{name} must be from {low} to {high}", field=name)
+        return value
+
     @property
     def raw_body(self) -> bytes:
         return self._request.raw_body or b""
@@ -110,8 +123,11 @@ class Face:
         render: Renderer,
         render_error: ErrorRenderer,
         error_keys: tuple[str, ...],
+        namespaced: bool = True,
     ):
         self.name = name
+        # an original API scopes its data by namespaces of its name; the admin surface does not
+        self.namespaced = namespaced
         self.prefix = prefix
         self.blueprint = Blueprint(import_name)
         self.render = render
@@ -154,6 +170,12 @@ class Face:
         if isinstance(result, Response):
             return result
         return self.render(result)
+
+
+def namespace_faces() -> list[str]:
+    """The faces a namespace may name: every loaded face that has namespaces, so a face
+    registers itself by being loaded."""
+    return sorted({f.name for f in FACES if f.namespaced})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

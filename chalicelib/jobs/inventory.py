@@ -1,7 +1,8 @@
 """The node inventory of a JOBX project (seed 002): which machines a group may name, and how
 each is reached (`local` on the worker host, or `ssm` with an instance id).
 
-Loaded through the workspace document section `jobx_nodes` (and the `/jobx/node` routes).
+Loaded through the workspace document section `jobx_nodes` (and the `/jobx/node` routes), and
+exported from it project by project, over the `jobx` namespaces.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core import workspace
+from ..core import cursors, workspace
 from ..core.errors import BadRequest, NotFound
 from ..core.identity import service as identity
 from .batching import NODE_NAME
@@ -130,7 +131,34 @@ def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
         seen.add((item.project, item.name))
 
 
-@workspace.section("jobx_nodes", NodeItem, order=50, check=_check)
+def _projects(start: Any, limit: int):
+    return identity.namespaces_of_face("jobx", limit, start)
+
+
+def _nodes(ns: identity.Namespace, start: Any, limit: int) -> tuple[list[NodeModel], Any]:
+    return page(ns.ns_id, limit, cursors.check_key(start, ns.ns_id, "project", "name"))
+
+
+def _node_items(ns: identity.Namespace, nodes: list[NodeModel]) -> list[dict[str, Any]]:
+    return [
+        {
+            "project": node.project,
+            "name": node.name,
+            "address": node.address or "",
+            "labels": node.labels or {},
+            "executor": node.executor,
+            "instance_id": node.instance_id,
+        }
+        for node in nodes
+    ]
+
+
+def _export(out: workspace.Page, at: Any) -> Any:
+    """The nodes of every jobx namespace (only those can be applied), in name order."""
+    return workspace.walk(out, at, _projects, _node_items, _nodes)
+
+
+@workspace.section("jobx_nodes", NodeItem, order=50, check=_check, export=_export)
 def _apply(items: list[NodeItem], plan: workspace.Plan) -> dict[str, int]:
     """One BatchGet per 100 nodes to see what is there, one BatchWrite per 25 changes."""
     counts = workspace.tally()
