@@ -44,7 +44,7 @@ class FieldValueError(Exception):
 
 @dataclass
 class Lookups:
-    """What type checks need to know about the world; filled by the service."""
+    """What type checks need to know about the world; filled by the use cases."""
 
     options: dict[str, set[str]]  # field uuid -> option uuids (priority is field012)
     sprints: set[str]

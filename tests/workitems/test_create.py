@@ -183,12 +183,12 @@ def test_bad_batch_shapes_are_801(ones):
 
 
 def test_unexpected_failure_is_a_500_in_the_envelope(ones, monkeypatch):
-    from chalicelib.workitems import service
+    from chalicelib.workitems import queries
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(service, "task_stats", broken)
+    monkeypatch.setattr(queries, "task_stats", broken)
     status, body = ones.call("GET", f"/team/{TEAM}/task_stats")
     assert status == 500
     assert body == {

@@ -204,9 +204,9 @@ def test_copy_needs_view_tasks_on_the_target_as_documented(ones):
 
 
 def test_copy_refused_before_writing_when_a_relation_cannot_be_copied(ones, monkeypatch):
-    from chalicelib.workitems import service
+    from chalicelib.workitems import relations
 
-    monkeypatch.setattr(service, "MAX_LINKS", 2)
+    monkeypatch.setattr(relations, "MAX_LINKS", 2)
     source, full, other = ones.new("cpFull01"), ones.new("cpFull02"), ones.new("cpFull03")
     for uuid in (source["uuid"], other["uuid"]):
         status, _ = ones.call(
