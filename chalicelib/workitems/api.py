@@ -10,17 +10,43 @@ from __future__ import annotations
 import re
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, TaskhubError
+from ..core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Stale,
+    TaskhubError,
+    Unauthorized,
+    Unavailable,
+)
 from ..core.face import Face, FaceRequest, json_response, parse_json
 from ..core.identity import login as identity_login
-from . import copying, creating, deleting, queries, relations, transitions, updating
+from ..core.validation import validate
+from . import copying, creating, deleting, errors, queries, relations, transitions, updating
 from . import validation as v
 from .catalog import FACE
-from .context import INVALID, PERMISSIONS, parse
+from .context import PERMISSIONS, Failure
 
 OK = {"code": 200, "errcode": "OK", "type": "OK"}
 
-# ONES code -> (HTTP status, type, errcode)
+# The one error map: domain error -> ONES code, the nearest class along the error's MRO, so
+# a plain core error gets the code of its kind. ONES code -> (HTTP status, type, errcode).
+ONES_CODES: dict[type[TaskhubError], int] = {
+    errors.TaskToModifyMissing: 603,
+    errors.BadTaskUuid: 607,
+    errors.TaskExists: 608,
+    errors.TaskMissing: 610,
+    errors.BadFieldValue: 611,
+    Stale: 820,
+    errors.RelatedToItself: 821,
+    BadRequest: 801,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 608,
+    Unavailable: 503,
+}
 CODES = {
     401: (401, "Unauthorized", "AuthFailure"),
     403: (403, "PermissionDenied", "PermissionDenied"),
@@ -36,15 +62,24 @@ CODES = {
     820: (409, "ServerUpdateStampOutdated", "ServerUpdateStampOutdated"),
     821: (400, "InvalidParameter", "InvalidParameter.Task.RelatedToSelf"),
 }
-DEFAULT_CODE = {400: 801, 401: 401, 403: 403, 404: 404, 409: 608, 503: 503}
+
+
+def code_of(exc: TaskhubError) -> int:
+    """The ONES code of an error, for the error body and for bad_tasks / errors entries."""
+    return next((ONES_CODES[k] for k in type(exc).__mro__ if k in ONES_CODES), 500)
 
 
 def render_error(exc: TaskhubError):
-    code = exc.code if exc.code in CODES else DEFAULT_CODE.get(exc.status, 500)
+    code = code_of(exc)
     status, kind, errcode = CODES[code]
     return json_response(
         {"code": code, "errcode": errcode, "type": kind, "desc": exc.message}, status
     )
+
+
+def failures(items: list[Failure]) -> list[dict]:
+    """`bad_tasks` / `errors`: each failed item with its code."""
+    return [{"uuid": f.uuid, "code": code_of(f.error), "desc": f.error.message} for f in items]
 
 
 face = Face(
@@ -75,14 +110,14 @@ def body(request: FaceRequest, model):
     except BadRequest as exc:
         text = request.text() if b"//" in request.raw_body else ""
         if not text:
-            raise BadRequest(exc.message, code=INVALID) from exc
+            raise BadRequest(exc.message) from exc
         try:
             data = parse_json(strip_comments(text))
         except BadRequest as again:
-            raise BadRequest(again.message, code=INVALID) from exc
+            raise BadRequest(again.message) from exc
         if not isinstance(data, dict):
-            raise BadRequest("request body must be a JSON object", code=INVALID) from exc
-    return parse(model, data)
+            raise BadRequest("request body must be a JSON object") from exc
+    return validate(model, data)
 
 
 @face.route("/auth/login", methods=("POST",), public=True)
@@ -109,17 +144,20 @@ def login_body(session: identity_login.Session) -> dict:
 
 @face.route("/team/{teamUUID}/tasks/add2", methods=("POST",))
 def add_tasks(request: FaceRequest, teamUUID: str):
-    return creating.add_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    created, bad = creating.add_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"tasks": created, "bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/update2", methods=("POST",))
 def update2(request: FaceRequest, teamUUID: str):
-    return updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    bad = updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/update3", methods=("POST",))
 def update3(request: FaceRequest, teamUUID: str):
-    return updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    bad = updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/info", methods=("GET", "POST"))
@@ -127,16 +165,17 @@ def tasks_info(request: FaceRequest, teamUUID: str):
     if request.method == "GET":
         raw = request.query.get("ids", "")
         data = {"ids": [i.strip() for i in raw.split(",") if i.strip()]}
-        ids = parse(v.Ids, data).ids
+        ids = validate(v.Ids, data).ids
     else:
         ids = body(request, v.Ids).ids
-    return queries.tasks_info(request.principal, teamUUID, ids)
+    tasks, failed = queries.tasks_info(request.principal, teamUUID, ids)
+    return {"tasks": tasks, "count": len(tasks), "errors": failures(failed)}
 
 
 @face.route("/team/{teamUUID}/tasks", methods=("GET",))
 def list_tasks(request: FaceRequest, teamUUID: str):
     """Beyond ONES: a paged, filtered list served from an index."""
-    query = parse(v.ListQuery, request.query)
+    query = validate(v.ListQuery, request.query)
     return queries.list_tasks(request.principal, teamUUID, query)
 
 
@@ -189,5 +228,5 @@ def delete_related_tasks(request: FaceRequest, teamUUID: str, taskUUID: str):
 @face.route("/team/{teamUUID}/task/{taskUUID}/activities", methods=("GET",))
 def activities(request: FaceRequest, teamUUID: str, taskUUID: str):
     """Beyond ONES: who changed which field from what to what, and when."""
-    query = parse(v.PageQuery, request.query)
+    query = validate(v.PageQuery, request.query)
     return queries.activities(request.principal, teamUUID, taskUUID, query)

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import DoesNotExist
 
 from ..core.auth import Principal
-from ..core.errors import BadRequest, Forbidden, NotFound, TaskhubError
-from ..core.face import describe_validation
+from ..core.errors import Forbidden, NotFound, TaskhubError
 from ..core.identity import service as identity
 from . import catalog as catalogs
 from . import fields as fieldlib
 from .catalog import FACE, Catalog
 from .models import TaskLinkModel, TaskModel
-
-# ONES codes (reference: ones.md)
-NOT_FOUND_TO_MODIFY = 603
-BAD_UUID = 607
-DUPLICATE = 608
-TASK_NOT_FOUND = 610
-BAD_FIELD_VALUE = 611
-INVALID = 801
-SELF_RELATED = 821
 
 UUID_RE = re.compile(r"^[A-Za-z0-9]{16}\Z")
 NUMBER_RE = re.compile(r"^[0-9]{1,15}\Z")  # ASCII digits: str.isdigit() also takes "²"
@@ -39,22 +28,12 @@ PERMISSIONS = {
 }
 
 
-def invalid(message: str, code: int = INVALID) -> BadRequest:
-    return BadRequest(message, code=code)
+@dataclass(frozen=True)
+class Failure:
+    """One item of a batch (add2, update2/3, tasks/info) that failed, and why."""
 
-
-def code_of(exc: TaskhubError) -> int:
-    """The ONES code of a per-task failure (bad_tasks / errors)."""
-    if exc.code:
-        return exc.code
-    return {400: INVALID, 401: 401, 403: 403, 404: 404, 409: DUPLICATE}.get(exc.status, 500)
-
-
-def parse(model: type[BaseModel], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(describe_validation(exc)) from exc
+    uuid: str
+    error: TaskhubError
 
 
 class Team:
@@ -78,7 +57,7 @@ class Team:
 
     def require(self, project_uuid: str, permission: str) -> None:
         if not self.can(project_uuid, permission):
-            raise Forbidden(f"permission denied: {permission}", code=403)
+            raise Forbidden(f"permission denied: {permission}")
 
     def user_exists(self, uuid: str) -> bool:
         if uuid not in self._users:
@@ -90,6 +69,7 @@ class Team:
         options = {f: {o["uuid"] for o in d.get("options", [])} for f, d in cat.fields.items()}
         options["field012"] = set(cat.priorities)
         return fieldlib.Lookups(
+            custom=cat.fields,
             options=options,
             sprints={s for s, d in cat.sprints.items() if d["project"] == project_uuid},
             projects=set(cat.projects),
@@ -109,10 +89,10 @@ class Team:
             return None
         return task if task.team_uuid == self.uuid else None
 
-    def visible(self, task_uuid: str, missing_code: int = 404) -> TaskModel:
+    def visible(self, task_uuid: str, missing: type[NotFound] = NotFound) -> TaskModel:
         task = self.find(task_uuid)
         if task is None:
-            raise NotFound(f"task {task_uuid} not found", code=missing_code)
+            raise missing(f"task {task_uuid} not found")
         self.require(task.project_uuid, "view_tasks")
         return task
 

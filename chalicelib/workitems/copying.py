@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ..core import ids
 from ..core.auth import Principal
+from ..core.errors import BadRequest
 from . import relations
 from . import validation as v
-from .context import Team, batch_get, children_of, invalid, links_of
+from .context import Team, batch_get, children_of, links_of
 from .creating import create_task
 from .models import TaskModel
 from .queries import full_view
@@ -21,17 +22,17 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     cat = team.catalog
     source = team.visible(task_uuid)
     if request.project_uuid not in cat.projects:
-        raise invalid(f"project {request.project_uuid} not found")
+        raise BadRequest(f"project {request.project_uuid} not found")
     team.require(request.project_uuid, "view_tasks")  # seed 001: 目标 issueType 下 view_tasks
     if request.issue_type_uuid not in cat.issue_types:
-        raise invalid(f"issue type {request.issue_type_uuid} not found")
+        raise BadRequest(f"issue type {request.issue_type_uuid} not found")
     if request.status_uuid not in cat.statuses:
-        raise invalid(f"status {request.status_uuid} not found")
+        raise BadRequest(f"status {request.status_uuid} not found")
     keep = set(request.reserve_contents or [])
     parent = source.parent_uuid if source.project_uuid == request.project_uuid else ""
     is_sub = bool(cat.issue_types[request.issue_type_uuid].get("sub_issue_type"))
     if is_sub and not parent:
-        raise invalid("a sub issue type needs a parent task in the same project")
+        raise BadRequest("a sub issue type needs a parent task in the same project")
     to_relate = _relations_to_copy(team, source) if "relatedTask" in keep else {}
     copy = _copy_of(team, source, request.project_uuid, keep, parent=parent or "")
     copy.issue_type_uuid = request.issue_type_uuid
@@ -63,7 +64,9 @@ def _relations_to_copy(team: Team, source: TaskModel) -> dict[tuple[str, str], l
         other = others.get(link.other_uuid)
         if other is not None and team.can(other.project_uuid, "view_tasks"):
             if int(other.related_total) >= relations.MAX_LINKS:
-                raise invalid(f"task {other.uuid} already has {relations.MAX_LINKS} related tasks")
+                raise BadRequest(
+                    f"task {other.uuid} already has {relations.MAX_LINKS} related tasks"
+                )
             key = (link.link_desc_type, link.task_link_type_uuid)
             groups.setdefault(key, []).append(other.uuid)
     return groups

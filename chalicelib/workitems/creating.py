@@ -14,89 +14,82 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from ..core.auth import Principal
-from ..core.errors import Conflict, NotFound, TaskhubError
+from ..core.errors import BadRequest, NotFound, TaskhubError
+from ..core.validation import validate
+from . import fields as fieldlib
 from . import validation as v
 from .changes import Change, next_stamp, retry
-from .context import (
-    BAD_UUID,
-    DUPLICATE,
-    TASK_NOT_FOUND,
-    USER_RE,
-    UUID_RE,
-    Team,
-    code_of,
-    invalid,
-    parse,
-)
+from .context import USER_RE, UUID_RE, Failure, Team
+from .errors import BadTaskUuid, TaskExists, TaskMissing
 from .models import TaskModel, TaskNumberModel, TeamCounterModel
-from .rules import check_size, checked_assign, checked_summary, field_values, text_of
+from .rules import check_size, checked_assign, checked_summary, text_of
 from .views import task_attrs, view
 
 
 def _creator_check(uuid: Any, creator: str) -> str:
     if not isinstance(uuid, str) or not UUID_RE.match(uuid):
-        raise invalid("uuid must be 16 letters or digits", BAD_UUID)
+        raise BadTaskUuid("uuid must be 16 letters or digits")
     if not uuid.startswith(creator):
-        raise invalid(f"uuid must start with its creator's uuid {creator}", BAD_UUID)
+        raise BadTaskUuid(f"uuid must start with its creator's uuid {creator}")
     return uuid
 
 
 def _prepare(team: Team, raw: Any) -> TaskModel:
     """Validate one add2 item into an unsaved task (without number, stamps and path)."""
     if not isinstance(raw, dict):
-        raise invalid("each task must be an object")
+        raise BadRequest("each task must be an object")
     owner = raw.get("owner") if isinstance(raw.get("owner"), str) and raw.get("owner") else None
     _creator_check(raw.get("uuid"), owner or team.caller)
-    item: v.TaskCreate = parse(v.TaskCreate, raw)
+    item: v.TaskCreate = validate(v.TaskCreate, raw)
     cat = team.catalog
     owner = item.owner or team.caller
     if not USER_RE.match(owner) or not team.user_exists(owner):
-        raise invalid(f"owner {owner} is not a user")
+        raise BadRequest(f"owner {owner} is not a user")
     if item.project_uuid not in cat.projects:
-        raise NotFound(f"project {item.project_uuid} not found", code=404)
+        raise NotFound(f"project {item.project_uuid} not found")
     team.require(item.project_uuid, "create_tasks")
     look = team.lookups(item.project_uuid)
-    builtin, custom = field_values(item.field_values, team, look, creating=True)
+    builtin, custom = fieldlib.split_field_values(item.field_values, look, creating=True)
 
     def pick(attr: str, top: Any) -> Any:
         return builtin.get(attr, top)
 
     if pick("project_uuid", item.project_uuid) != item.project_uuid:
-        raise invalid("field006 (project) must match project_uuid")
+        raise BadRequest("field006 (project) must match project_uuid")
 
     summary = checked_summary(pick("summary", item.summary))
     assign = checked_assign(team, pick("assign", item.assign))
     issue_type = pick("issue_type_uuid", item.issue_type_uuid) or ""
     sub_type = item.sub_issue_type_uuid or ""
     if issue_type and issue_type not in cat.issue_types:
-        raise invalid(f"issue type {issue_type} not found")
+        raise BadRequest(f"issue type {issue_type} not found")
     if sub_type:
         if not cat.issue_types.get(sub_type, {}).get("sub_issue_type"):
-            raise invalid(f"sub issue type {sub_type} not found")
+            raise BadRequest(f"sub issue type {sub_type} not found")
         issue_type = issue_type or sub_type
     elif issue_type and cat.issue_types[issue_type].get("sub_issue_type"):
         sub_type = issue_type
     if not issue_type:
-        raise invalid("issue_type_uuid is required")
+        raise BadRequest("issue_type_uuid is required")
     parent_uuid = pick("parent_uuid", item.parent_uuid) or ""
     if sub_type and not parent_uuid:
-        raise invalid("a subtask needs parent_uuid")
+        raise BadRequest("a subtask needs parent_uuid")
     sprint = pick("sprint_uuid", item.sprint_uuid) or None
     if sprint and sprint not in look.sprints:
-        raise invalid(f"sprint {sprint} is not a sprint of project {item.project_uuid}")
+        raise BadRequest(f"sprint {sprint} is not a sprint of project {item.project_uuid}")
     priority = pick("priority", item.priority) or cat.default_priority()
     if priority and priority not in cat.priorities:
-        raise invalid(f"priority {priority} is not a priority option")
+        raise BadRequest(f"priority {priority} is not a priority option")
     status = cat.default_status(issue_type)
     if status is None:
-        raise invalid("the team has no statuses")
+        raise BadRequest("the team has no statuses")
     watchers = list(dict.fromkeys([*(item.watchers or []), owner]))
     for watcher in watchers:
         if not USER_RE.match(watcher) or not team.user_exists(watcher):
-            raise invalid(f"watcher {watcher} is not a user")
+            raise BadRequest(f"watcher {watcher} is not a user")
     for product in item.product_uuids or []:
         if not USER_RE.match(product):
-            raise invalid("product_uuids must be 8-character uuids")
+            raise BadRequest("product_uuids must be 8-character uuids")
     desc_rich = pick("desc_rich", item.desc_rich) or ""
     desc = item.desc if item.desc is not None else text_of(desc_rich)
     deadline = pick("deadline", item.deadline)
@@ -138,14 +131,14 @@ def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskMode
 
     def step(attempt: int) -> bool:
         if TaskModel.count(task.uuid, consistent_read=True):
-            raise Conflict(f"task {task.uuid} already exists", code=DUPLICATE)
+            raise TaskExists(f"task {task.uuid} already exists")
         parent = None
         if task.parent_uuid:
             parent = team.find(task.parent_uuid)
             if parent is None:
-                raise NotFound(f"parent task {task.parent_uuid} not found", code=TASK_NOT_FOUND)
+                raise TaskMissing(f"parent task {task.parent_uuid} not found")
             if parent.project_uuid != task.project_uuid:
-                raise invalid("a subtask must be in its parent's project")
+                raise BadRequest("a subtask must be in its parent's project")
         number = _current_number(team.uuid) + 1
         stamp = next_stamp()
         task.number = number
@@ -203,21 +196,23 @@ def index_keys(task: TaskModel) -> None:
     task.parent_key = f"{team}#{task.parent_uuid}" if task.parent_uuid else None
 
 
-def add_tasks(principal: Principal, team_uuid: str, items: list[Any]) -> dict[str, Any]:
-    """add2: every good task is created; every bad one is reported with its code."""
+def add_tasks(
+    principal: Principal, team_uuid: str, items: list[Any]
+) -> tuple[list[dict], list[Failure]]:
+    """add2: every good task is created (its view is returned); every bad one is a Failure."""
     team = Team(principal, team_uuid)
     created: list[dict] = []
-    bad: list[dict] = []
+    bad: list[Failure] = []
     seen: set[str] = set()
     for raw in items:
         uuid = raw.get("uuid") if isinstance(raw, dict) else None
         uuid = uuid if isinstance(uuid, str) else ""
         try:
             if uuid in seen:
-                raise Conflict(f"task {uuid} appears twice in this request", code=DUPLICATE)
+                raise TaskExists(f"task {uuid} appears twice in this request")
             task = _prepare(team, raw)
             seen.add(uuid)
             created.append(view(create_task(team, task)))
         except TaskhubError as exc:
-            bad.append({"uuid": uuid, "code": code_of(exc), "desc": exc.message})
-    return {"tasks": created, "bad_tasks": bad}
+            bad.append(Failure(uuid, exc))
+    return created, bad

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..core.auth import Principal
-from ..core.errors import NotFound
+from ..core.errors import BadRequest, NotFound
 from .changes import Change, next_stamp, retry
-from .context import Team, batch_get, children_of, invalid, links_of
+from .context import Team, batch_get, children_of, links_of
 from .models import TaskModel, TaskNumberModel
 from .relations import unlink
 
@@ -15,14 +15,14 @@ def delete_task(principal: Principal, team_uuid: str, task_uuid: str) -> None:
     team = Team(principal, team_uuid)
     task = team.find(task_uuid)
     if task is None:
-        raise NotFound(f"task {task_uuid} not found", code=404)
+        raise NotFound(f"task {task_uuid} not found")
     team.require(task.project_uuid, "delete_tasks")
     _delete_tree(team, task_uuid, depth=0)
 
 
 def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
     if depth > 50:
-        raise invalid("subtasks nest too deep")
+        raise BadRequest("subtasks nest too deep")
 
     def step(attempt: int) -> bool:
         task = team.find(task_uuid)

@@ -11,19 +11,10 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..core import cursors
 from ..core.auth import Principal
-from ..core.errors import Forbidden, NotFound
+from ..core.errors import BadRequest, Forbidden, NotFound
 from . import validation as v
-from .context import (
-    INVALID,
-    NUMBER_RE,
-    TASK_NOT_FOUND,
-    UUID_RE,
-    Team,
-    batch_get,
-    children_of,
-    invalid,
-    links_of,
-)
+from .context import NUMBER_RE, UUID_RE, Failure, Team, batch_get, children_of, links_of
+from .errors import TaskMissing
 from .models import ActivityModel, TaskModel, TaskNumberModel, TeamCounterModel
 from .views import brief, view
 
@@ -58,29 +49,33 @@ def task_info(principal: Principal, team_uuid: str, uuid_or_number: str) -> dict
         try:
             uuid = TaskNumberModel.get(team.uuid, int(uuid_or_number)).task_uuid
         except DoesNotExist as exc:
-            raise NotFound(f"task number {uuid_or_number} not found", code=404) from exc
+            raise NotFound(f"task number {uuid_or_number} not found") from exc
     task = team.visible(uuid)
     return full_view(team, task)
 
 
-def tasks_info(principal: Principal, team_uuid: str, task_ids: list[str]) -> dict[str, Any]:
+def tasks_info(
+    principal: Principal, team_uuid: str, task_ids: list[str]
+) -> tuple[list[dict], list[Failure]]:
+    """Views of the tasks found, and a Failure for each id that is not."""
     team = Team(principal, team_uuid)
-    tasks, errors = [], []
+    tasks: list[dict] = []
+    errors: list[Failure] = []
     if len(set(task_ids)) != len(task_ids):
-        raise invalid("ids must not repeat")
+        raise BadRequest("ids must not repeat")
     valid = [i for i in task_ids if UUID_RE.match(i)]
     found = batch_get(valid)
     for uuid in task_ids:
         task = found.get(uuid)
         if not UUID_RE.match(uuid):
-            errors.append({"uuid": uuid, "code": INVALID, "desc": "uuid must be 16 characters"})
+            errors.append(Failure(uuid, BadRequest("uuid must be 16 characters")))
         elif task is None or task.team_uuid != team.uuid:
-            errors.append({"uuid": uuid, "code": TASK_NOT_FOUND, "desc": "task not found"})
+            errors.append(Failure(uuid, TaskMissing("task not found")))
         elif not team.can(task.project_uuid, "view_tasks"):
-            errors.append({"uuid": uuid, "code": 403, "desc": "permission denied: view_tasks"})
+            errors.append(Failure(uuid, Forbidden("permission denied: view_tasks")))
         else:
             tasks.append(full_view(team, task))
-    return {"tasks": tasks, "count": len(tasks), "errors": errors}
+    return tasks, errors
 
 
 def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
@@ -89,7 +84,7 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
     cat = team.catalog
     visible = [p for p in sorted(cat.projects) if team.can(p, "view_tasks")]
     if not visible:
-        raise Forbidden("not a member of any project of this team", code=403)
+        raise Forbidden("not a member of any project of this team")
     counters = {c.name: c for c in TeamCounterModel.query(team.uuid, consistent_read=True)}
     stamp = max((int(c.stamp) for c in counters.values()), default=0)
 
@@ -112,13 +107,13 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
     cat = team.catalog
     if query.project_uuid:
         if query.project_uuid not in cat.projects:
-            raise NotFound(f"project {query.project_uuid} not found", code=404)
+            raise NotFound(f"project {query.project_uuid} not found")
         team.require(query.project_uuid, "view_tasks")
         visible = {query.project_uuid}
     else:
         visible = {p for p in cat.projects if team.can(p, "view_tasks")}
         if not visible:
-            raise Forbidden("not a member of any project of this team", code=403)
+            raise Forbidden("not a member of any project of this team")
     filters = {
         "sprint_uuid": ("by_sprint", "sprint_key", query.sprint_uuid),
         "assign": ("by_assign", "assign_key", query.assign),
@@ -144,9 +139,9 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
         data = cursors.decode(query.cursor) or {}
         number = cursors.number(data, "n")
         if not isinstance(data.get("u"), str) or not UUID_RE.match(data["u"]):
-            raise invalid("cursor is not valid")
+            raise BadRequest("cursor is not valid")
         if data.get("q") != query_tag:
-            raise invalid("cursor belongs to a list with other filters")
+            raise BadRequest("cursor belongs to a list with other filters")
         start = {
             "uuid": {"S": data["u"]},
             key_attr: {"S": hash_value},

@@ -7,18 +7,11 @@ one transaction.
 from __future__ import annotations
 
 from ..core.auth import Principal
-from ..core.errors import NotFound
+from ..core.errors import BadRequest
 from . import validation as v
 from .changes import Change, next_stamp, retry
-from .context import (
-    NOT_FOUND_TO_MODIFY,
-    SELF_RELATED,
-    TASK_NOT_FOUND,
-    Team,
-    batch_get,
-    invalid,
-    links_of,
-)
+from .context import Team, batch_get, links_of
+from .errors import RelatedToItself, TaskMissing, TaskToModifyMissing
 from .models import TaskLinkModel, TaskModel
 
 MAX_LINKS = 80  # a transit fans out to every related task within one transaction
@@ -33,10 +26,10 @@ def add_relations(team: Team, task_uuid: str, request: v.Relate, permission: str
     """`permission` is what the caller needs on the task (a copy only needs view_tasks)."""
     others = list(dict.fromkeys(request.task_uuids))
     if task_uuid in others:
-        raise invalid("a task cannot be related to itself", SELF_RELATED)
+        raise RelatedToItself("a task cannot be related to itself")
 
     def step(attempt: int) -> bool:
-        task = team.visible(task_uuid, NOT_FOUND_TO_MODIFY)
+        task = team.visible(task_uuid, TaskToModifyMissing)
         team.require(task.project_uuid, permission)
         existing = (
             {link.other_uuid for link in links_of(task.uuid)} if task.related_total else set()
@@ -45,14 +38,14 @@ def add_relations(team: Team, task_uuid: str, request: v.Relate, permission: str
         for uuid in others:
             other = team.find(uuid)
             if other is None:
-                raise NotFound(f"task {uuid} not found", code=TASK_NOT_FOUND)
+                raise TaskMissing(f"task {uuid} not found")
             team.require(other.project_uuid, "view_tasks")
             if uuid not in existing:
                 targets.append(other)
         if not targets:
             return True
         if int(task.related_total) + len(targets) > MAX_LINKS:
-            raise invalid(f"a task can have at most {MAX_LINKS} related tasks")
+            raise BadRequest(f"a task can have at most {MAX_LINKS} related tasks")
         stamp = next_stamp(max(int(t.server_update_stamp) for t in [task, *targets]))
         change = Change(team.uuid, stamp)
         reverse = "link_in_desc" if request.link_desc_type == "link_out_desc" else "link_out_desc"
@@ -67,7 +60,7 @@ def add_relations(team: Team, task_uuid: str, request: v.Relate, permission: str
                 )
                 change.puts.append((link, TaskLinkModel.other_uuid.does_not_exist()))
             if int(other.related_total) + 1 > MAX_LINKS:
-                raise invalid(f"task {other.uuid} already has {MAX_LINKS} related tasks")
+                raise BadRequest(f"task {other.uuid} already has {MAX_LINKS} related tasks")
         return _commit_links(change, team.caller, task, targets, +1)
 
     retry(step, f"relate {task_uuid}")
@@ -120,7 +113,7 @@ def unrelate(principal: Principal, team_uuid: str, task_uuid: str, request: v.Un
     wanted = set(request.task_uuids)
 
     def step(attempt: int) -> bool:
-        task = team.visible(task_uuid, NOT_FOUND_TO_MODIFY)
+        task = team.visible(task_uuid, TaskToModifyMissing)
         team.require(task.project_uuid, "update_tasks")
         linked = [link.other_uuid for link in links_of(task.uuid) if link.other_uuid in wanted]
         if not linked:

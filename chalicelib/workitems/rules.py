@@ -6,9 +6,9 @@ import html
 import re
 from typing import Any
 
-from . import fields as fieldlib
+from ..core.errors import BadRequest
 from . import validation as v
-from .context import USER_RE, Team, invalid
+from .context import USER_RE, Team
 from .models import TaskModel
 
 TAG_RE = re.compile(r"<[^>]*>")
@@ -22,7 +22,7 @@ def check_size(task: TaskModel) -> None:
         for text in (task.desc, task.desc_rich, task.custom_values, task.summary)
     )
     if size > MAX_TEXT_BYTES:
-        raise invalid(f"desc, desc_rich and field values together exceed {MAX_TEXT_BYTES} bytes")
+        raise BadRequest(f"desc, desc_rich and field values together exceed {MAX_TEXT_BYTES} bytes")
 
 
 def text_of(rich: str) -> str:
@@ -30,26 +30,16 @@ def text_of(rich: str) -> str:
     return html.unescape(TAG_RE.sub("", rich)).replace("\xa0", " ").strip()
 
 
-def field_values(
-    raw: Any, team: Team, look: fieldlib.Lookups, creating: bool
-) -> tuple[dict[str, Any], dict[str, dict]]:
-    """`field_values` split into built-in attributes and custom values; 611 / 801 on error."""
-    try:
-        return fieldlib.split_field_values(raw, team.catalog.fields, look, creating=creating)
-    except fieldlib.FieldValueError as exc:
-        raise invalid(str(exc), exc.code) from exc
-
-
 def checked_summary(summary: Any) -> str:
     """The summary may come through field001 too, so its rules are checked after the merge."""
     if not summary or not summary.strip():
-        raise invalid("summary cannot be empty")
+        raise BadRequest("summary cannot be empty")
     if len(summary) > v.MAX_SUMMARY:
-        raise invalid(f"summary must be at most {v.MAX_SUMMARY} characters")
+        raise BadRequest(f"summary must be at most {v.MAX_SUMMARY} characters")
     return summary
 
 
 def checked_assign(team: Team, assign: Any) -> str:
     if not assign or not USER_RE.match(assign) or not team.user_exists(assign):
-        raise invalid("assign must be the uuid of a user")
+        raise BadRequest("assign must be the uuid of a user")
     return assign

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.auth import Principal
+from ..core.errors import BadRequest
 from .changes import Change, next_stamp, retry
-from .context import NOT_FOUND_TO_MODIFY, Team, invalid, links_of
+from .context import Team, links_of
+from .errors import TaskToModifyMissing
 from .models import TaskModel
 
 
@@ -62,16 +64,16 @@ def transit(principal: Principal, team_uuid: str, task_uuid: str, transition_uui
     team = Team(principal, team_uuid)
 
     def step(attempt: int) -> bool:
-        task = team.visible(task_uuid, NOT_FOUND_TO_MODIFY)
+        task = team.visible(task_uuid, TaskToModifyMissing)
         team.require(task.project_uuid, "transit_tasks")
         found = team.catalog.transitions.get(transition_uuid)
         if found is None:
-            raise invalid(f"transition {transition_uuid} not found")
+            raise BadRequest(f"transition {transition_uuid} not found")
         if found["start_status"] != task.status_uuid or found.get("issue_type") not in (
             None,
             task.issue_type_uuid,
         ):
-            raise invalid(f"transition {transition_uuid} does not start at the task's status")
+            raise BadRequest(f"transition {transition_uuid} does not start at the task's status")
         change = Change(team.uuid, next_stamp(int(task.server_update_stamp)))
         attrs = status_change(change, team, task, found["end_status"])
         change.recount(task, task.sprint_uuid, attrs.get("status_category", task.status_category))

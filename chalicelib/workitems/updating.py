@@ -1,7 +1,7 @@
 """update2 / update3 of the ONES face (seed 001): partial updates, one transaction per task.
 
 Each write is conditional on the `server_update_stamp` it read: a concurrent writer makes it
-fail, and the change is re-read and re-applied (or answered with 820 when the client sent a
+fail, and the change is re-read and re-applied (or refused as stale when the client sent a
 stamp). Moving a task under another parent re-paths its subtree in the same transaction.
 """
 
@@ -11,22 +11,15 @@ import json
 from typing import Any
 
 from ..core.auth import Principal
-from ..core.errors import Conflict, NotFound, TaskhubError
+from ..core.errors import BadRequest, Stale, TaskhubError
+from ..core.validation import validate
+from . import fields as fieldlib
 from . import validation as v
-from .changes import STALE, Change, next_stamp, retry
-from .context import (
-    BAD_FIELD_VALUE,
-    NOT_FOUND_TO_MODIFY,
-    TASK_NOT_FOUND,
-    Team,
-    batch_get,
-    children_of,
-    code_of,
-    invalid,
-    parse,
-)
+from .changes import Change, next_stamp, retry
+from .context import Failure, Team, batch_get, children_of
+from .errors import BadFieldValue, TaskMissing, TaskToModifyMissing
 from .models import TaskModel
-from .rules import check_size, checked_assign, checked_summary, field_values, text_of
+from .rules import check_size, checked_assign, checked_summary, text_of
 from .transitions import allowed_transition, status_change
 from .views import custom_values, task_attrs
 
@@ -35,19 +28,19 @@ MAX_MOVE = 80  # subtasks re-pathed in the transaction that moves their ancestor
 
 def _update_one(team: Team, raw: Any) -> None:
     if not isinstance(raw, dict):
-        raise invalid("each task must be an object")
-    item: v.TaskUpdate = parse(v.TaskUpdate, raw)
+        raise BadRequest("each task must be an object")
+    item: v.TaskUpdate = validate(v.TaskUpdate, raw)
     sent = set(raw)
 
     def step(attempt: int) -> bool:
         task = team.find(item.uuid)
         if task is None:
-            raise NotFound(f"task {item.uuid} not found", code=NOT_FOUND_TO_MODIFY)
+            raise TaskToModifyMissing(f"task {item.uuid} not found")
         team.require(task.project_uuid, "update_tasks")
         if item.server_update_stamp is not None and item.server_update_stamp != int(
             task.server_update_stamp
         ):
-            raise Conflict("server_update_stamp is stale", code=STALE)
+            raise Stale("server_update_stamp is stale")
         change = Change(team.uuid, next_stamp(int(task.server_update_stamp)))
         attrs, changes = _planned_update(team, task, item, sent, change)
         if not changes:
@@ -74,7 +67,7 @@ def _planned_update(
     """The attributes to set and the activity of one update; adds counters to `change`."""
     cat = team.catalog
     look = team.lookups(task.project_uuid)
-    builtin, custom = field_values(item.field_values, team, look, creating=False)
+    builtin, custom = fieldlib.split_field_values(item.field_values, look, creating=False)
     settable = ("assign", "parent_uuid", "sprint_uuid", "summary", "desc", "desc_rich")
     wanted = {a: getattr(item, a) for a in (*settable, "priority", "deadline") if a in sent}
     wanted.update(builtin)
@@ -96,7 +89,7 @@ def _planned_update(
     if "priority" in wanted:
         priority = wanted["priority"] or None
         if priority and priority not in cat.priorities:
-            raise invalid(f"priority {priority} is not a priority option")
+            raise BadRequest(f"priority {priority} is not a priority option")
         attrs["priority"] = priority
     if "deadline" in wanted:
         attrs["deadline"] = wanted["deadline"]
@@ -104,7 +97,7 @@ def _planned_update(
     if "sprint_uuid" in wanted:
         new_sprint = wanted["sprint_uuid"] or None
         if new_sprint and new_sprint not in look.sprints:
-            raise invalid(f"sprint {new_sprint} is not a sprint of project {task.project_uuid}")
+            raise BadRequest(f"sprint {new_sprint} is not a sprint of project {task.project_uuid}")
     if "parent_uuid" in wanted and (wanted["parent_uuid"] or "") != (task.parent_uuid or ""):
         attrs.update(_reparent(change, team, task, wanted["parent_uuid"] or ""))
     if new_sprint != task.sprint_uuid:
@@ -113,12 +106,12 @@ def _planned_update(
     if "status_uuid" in wanted and wanted["status_uuid"] != task.status_uuid:
         new_status = wanted["status_uuid"]
         if "parent_uuid" in attrs:
-            raise invalid("change the parent and the status in separate updates")
+            raise BadRequest("change the parent and the status in separate updates")
         if new_status is None:
-            raise invalid("field005 (status) cannot be empty", BAD_FIELD_VALUE)
+            raise BadFieldValue("field005 (status) cannot be empty")
         team.require(task.project_uuid, "transit_tasks")
         if not allowed_transition(team, task, new_status):
-            raise invalid(f"no transition from {task.status_uuid} to {new_status}")
+            raise BadRequest(f"no transition from {task.status_uuid} to {new_status}")
         attrs.update(status_change(change, team, task, new_status))
     change.recount(task, new_sprint, attrs.get("status_category", task.status_category))
     values = custom_values(task)
@@ -158,9 +151,9 @@ def _subtree(team: Team, task: TaskModel) -> list[TaskModel]:
         level = list(batch_get(ids_below).values())
         found.extend(level)
         if len(found) > MAX_MOVE:
-            raise invalid(f"a task with more than {MAX_MOVE} subtasks cannot change its parent")
+            raise BadRequest(f"a task with more than {MAX_MOVE} subtasks cannot change its parent")
     if sum(int(t.subtask_total) for t in [task, *found]) != len(found):
-        raise Conflict("subtasks are changing; try again", code=STALE)
+        raise Stale("subtasks are changing; try again")
     return found
 
 
@@ -168,18 +161,18 @@ def _reparent(change: Change, team: Team, task: TaskModel, parent_uuid: str) -> 
     """Move a task (and its subtree's paths) under another parent, or to the top."""
     done = int(task.status_category == "done")
     if parent_uuid == task.uuid:
-        raise invalid("a task cannot be its own parent")
+        raise BadRequest("a task cannot be its own parent")
     attrs: dict[str, Any] = {"parent_uuid": parent_uuid}
     if task.parent_uuid:
         change.add(task.parent_uuid, subtask_total=-1, subtask_done=-done)
     if parent_uuid:
         parent = team.find(parent_uuid)
         if parent is None:
-            raise NotFound(f"parent task {parent_uuid} not found", code=TASK_NOT_FOUND)
+            raise TaskMissing(f"parent task {parent_uuid} not found")
         if parent.project_uuid != task.project_uuid:
-            raise invalid("a subtask must be in its parent's project")
+            raise BadRequest("a subtask must be in its parent's project")
         if task.uuid in parent.path.split("-"):
-            raise invalid("a task cannot be moved under its own subtask")
+            raise BadRequest("a task cannot be moved under its own subtask")
         change.add(parent.uuid, TaskModel.path == parent.path, subtask_total=1, subtask_done=done)
         attrs.update(path=f"{parent.path}-{task.uuid}", parent_key=f"{team.uuid}#{parent_uuid}")
     else:
@@ -196,20 +189,14 @@ def _reparent(change: Change, team: Team, task: TaskModel, parent_uuid: str) -> 
     return attrs
 
 
-def update_tasks(principal: Principal, team_uuid: str, items: list[Any]) -> dict[str, Any]:
-    """update2 / update3: partial updates; every failure is one bad_tasks entry."""
+def update_tasks(principal: Principal, team_uuid: str, items: list[Any]) -> list[Failure]:
+    """update2 / update3: partial updates; every task that failed is one Failure."""
     team = Team(principal, team_uuid)
-    bad: list[dict] = []
+    bad: list[Failure] = []
     for raw in items:
         uuid = raw.get("uuid") if isinstance(raw, dict) else None
         try:
             _update_one(team, raw)
         except TaskhubError as exc:
-            bad.append(
-                {
-                    "uuid": uuid if isinstance(uuid, str) else "",
-                    "code": code_of(exc),
-                    "desc": exc.message,
-                }
-            )
-    return {"bad_tasks": bad}
+            bad.append(Failure(uuid if isinstance(uuid, str) else "", exc))
+    return bad
