@@ -37,16 +37,33 @@ class Failure:
 
 
 class Team:
-    """One request's view of a team: its catalog, the caller, and cached look-ups."""
+    """One request's view of a team: its catalog, the caller, and cached look-ups.
+
+    What the caller may not view does not exist for them: a caller with no role in the team
+    (or asking about a team that does not exist) is refused before any task is read, and
+    a task or project the caller cannot view is answered exactly as a missing one, so no
+    answer tells whether it exists.
+    """
 
     def __init__(self, principal: Principal, team_uuid: str):
         found = catalogs.load(team_uuid) if USER_RE.match(team_uuid or "") else None
-        if found is None:
+        admin = principal.user.is_admin
+        if found is None and admin:
             raise NotFound(f"team {team_uuid} not found")
+        if found is not None and not admin:
+            principal.resolve_roles(FACE, team_uuid, found.projects)
+        if found is None or not (admin or self._member(principal, found)):
+            raise Forbidden(f"not a member of team {team_uuid}")
         self.uuid = team_uuid
         self.catalog: Catalog = found
         self.principal = principal
         self._users: dict[str, bool] = {}
+
+    @staticmethod
+    def _member(principal: Principal, catalog: Catalog) -> bool:
+        """A role in the team itself or in one of its projects (roles are known by now)."""
+        spaces = [catalog.team_uuid, *catalog.projects]
+        return any(principal.role(FACE, ns_id) is not None for ns_id in spaces)
 
     @property
     def caller(self) -> str:
@@ -72,11 +89,11 @@ class Team:
             custom=cat.fields,
             options=options,
             sprints={s for s, d in cat.sprints.items() if d["project"] == project_uuid},
-            projects=set(cat.projects),
+            projects=self.projects(),
             issue_types=set(cat.issue_types),
             statuses=set(cat.statuses),
             user_exists=self.user_exists,
-            task_exists=lambda uuid: self.find(uuid) is not None,
+            task_exists=lambda uuid: self.viewable(uuid) is not None,
         )
 
     def find(self, uuid: str) -> TaskModel | None:
@@ -89,11 +106,23 @@ class Team:
             return None
         return task if task.team_uuid == self.uuid else None
 
+    def projects(self) -> set[str]:
+        """The team's projects the caller may view."""
+        return {p for p in self.catalog.projects if self.can(p, "view_tasks")}
+
+    def sees_project(self, project_uuid: str) -> bool:
+        return project_uuid in self.catalog.projects and self.can(project_uuid, "view_tasks")
+
+    def viewable(self, uuid: str) -> TaskModel | None:
+        """A task of this team the caller may view; None when it is not, as when it is absent."""
+        task = self.find(uuid)
+        return task if task is not None and self.can(task.project_uuid, "view_tasks") else None
+
     def visible(self, task_uuid: str, missing: type[NotFound] = NotFound) -> TaskModel:
-        task = self.find(task_uuid)
+        """The task the route names, or `missing` (not found and not viewable alike)."""
+        task = self.viewable(task_uuid)
         if task is None:
             raise missing(f"task {task_uuid} not found")
-        self.require(task.project_uuid, "view_tasks")
         return task
 
 

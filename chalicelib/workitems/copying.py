@@ -21,9 +21,8 @@ def copy_task(principal: Principal, team_uuid: str, task_uuid: str, request: v.C
     team = Team(principal, team_uuid)
     cat = team.catalog
     source = team.visible(task_uuid)
-    if request.project_uuid not in cat.projects:
+    if not team.sees_project(request.project_uuid):  # seed 001: 目标 issueType 下 view_tasks
         raise BadRequest(f"project {request.project_uuid} not found")
-    team.require(request.project_uuid, "view_tasks")  # seed 001: 目标 issueType 下 view_tasks
     if request.issue_type_uuid not in cat.issue_types:
         raise BadRequest(f"issue type {request.issue_type_uuid} not found")
     if request.status_uuid not in cat.statuses:

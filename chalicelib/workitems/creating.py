@@ -45,7 +45,7 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
     owner = item.owner or team.caller
     if not USER_RE.match(owner) or not team.user_exists(owner):
         raise BadRequest(f"owner {owner} is not a user")
-    if item.project_uuid not in cat.projects:
+    if not team.sees_project(item.project_uuid):
         raise NotFound(f"project {item.project_uuid} not found")
     team.require(item.project_uuid, "create_tasks")
     look = team.lookups(item.project_uuid)
@@ -134,7 +134,7 @@ def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskMode
             raise TaskExists(f"task {task.uuid} already exists")
         parent = None
         if task.parent_uuid:
-            parent = team.find(task.parent_uuid)
+            parent = team.viewable(task.parent_uuid)
             if parent is None:
                 raise TaskMissing(f"parent task {task.parent_uuid} not found")
             if parent.project_uuid != task.project_uuid:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.auth import Principal
-from ..core.errors import BadRequest, NotFound
+from ..core.errors import BadRequest
 from .changes import Change, next_stamp, retry
 from .context import Team, batch_get, children_of, links_of
 from .models import TaskModel, TaskNumberModel
@@ -13,9 +13,7 @@ from .relations import unlink
 def delete_task(principal: Principal, team_uuid: str, task_uuid: str) -> None:
     """Delete a task and, as ONES does, all its subtasks (deepest first, one transaction each)."""
     team = Team(principal, team_uuid)
-    task = team.find(task_uuid)
-    if task is None:
-        raise NotFound(f"task {task_uuid} not found")
+    task = team.visible(task_uuid)
     team.require(task.project_uuid, "delete_tasks")
     _delete_tree(team, task_uuid, depth=0)
 

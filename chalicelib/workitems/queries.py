@@ -69,10 +69,12 @@ def tasks_info(
         task = found.get(uuid)
         if not UUID_RE.match(uuid):
             errors.append(Failure(uuid, BadRequest("uuid must be 16 characters")))
-        elif task is None or task.team_uuid != team.uuid:
+        elif (
+            task is None
+            or task.team_uuid != team.uuid
+            or not team.can(task.project_uuid, "view_tasks")
+        ):
             errors.append(Failure(uuid, TaskMissing("task not found")))
-        elif not team.can(task.project_uuid, "view_tasks"):
-            errors.append(Failure(uuid, Forbidden("permission denied: view_tasks")))
         else:
             tasks.append(full_view(team, task))
     return tasks, errors
@@ -82,7 +84,7 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
     """Counts per project and sprint, read from counters kept on write: one Query."""
     team = Team(principal, team_uuid)
     cat = team.catalog
-    visible = [p for p in sorted(cat.projects) if team.can(p, "view_tasks")]
+    visible = sorted(team.projects())
     if not visible:
         raise Forbidden("not a member of any project of this team")
     counters = {c.name: c for c in TeamCounterModel.query(team.uuid, consistent_read=True)}
@@ -104,14 +106,12 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
     """Newest first, from the GSI of the most selective filter; the rest filter that Query."""
     team = Team(principal, team_uuid)
-    cat = team.catalog
     if query.project_uuid:
-        if query.project_uuid not in cat.projects:
+        if not team.sees_project(query.project_uuid):
             raise NotFound(f"project {query.project_uuid} not found")
-        team.require(query.project_uuid, "view_tasks")
         visible = {query.project_uuid}
     else:
-        visible = {p for p in cat.projects if team.can(p, "view_tasks")}
+        visible = team.projects()
         if not visible:
             raise Forbidden("not a member of any project of this team")
     filters = {

@@ -36,10 +36,9 @@ def add_relations(team: Team, task_uuid: str, request: v.Relate, permission: str
         )
         targets = []
         for uuid in others:
-            other = team.find(uuid)
+            other = team.viewable(uuid)
             if other is None:
                 raise TaskMissing(f"task {uuid} not found")
-            team.require(other.project_uuid, "view_tasks")
             if uuid not in existing:
                 targets.append(other)
         if not targets:

@@ -33,9 +33,7 @@ def _update_one(team: Team, raw: Any) -> None:
     sent = set(raw)
 
     def step(attempt: int) -> bool:
-        task = team.find(item.uuid)
-        if task is None:
-            raise TaskToModifyMissing(f"task {item.uuid} not found")
+        task = team.visible(item.uuid, TaskToModifyMissing)
         team.require(task.project_uuid, "update_tasks")
         if item.server_update_stamp is not None and item.server_update_stamp != int(
             task.server_update_stamp
@@ -166,7 +164,7 @@ def _reparent(change: Change, team: Team, task: TaskModel, parent_uuid: str) -> 
     if task.parent_uuid:
         change.add(task.parent_uuid, subtask_total=-1, subtask_done=-done)
     if parent_uuid:
-        parent = team.find(parent_uuid)
+        parent = team.viewable(parent_uuid)
         if parent is None:
             raise TaskMissing(f"parent task {parent_uuid} not found")
         if parent.project_uuid != task.project_uuid:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -304,6 +305,17 @@ def role_in(user_uuid: str, face: str, ns_id: str) -> str | None:
             return None
         key = namespace_key(face, parent) if parent else None
     return None
+
+
+def own_roles(user_uuid: str, face: str, ns_ids: Iterable[str]) -> dict[str, str]:
+    """The user's own roles among `ns_ids` (nothing inherited), in batched reads."""
+    keys = [(namespace_key(face, ns_id), user_uuid) for ns_id in dict.fromkeys(ns_ids)]
+    prefix = len(namespace_key(face, ""))
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 100):
+        for membership in MembershipModel.batch_get(keys[start : start + 100]):
+            found[membership.ns_key[prefix:]] = membership.role
+    return found
 
 
 def members_of(face: str, ns_id: str) -> list[tuple[str, str]]:
