@@ -18,6 +18,8 @@ from .errors import TaskMissing
 from .models import ActivityModel, TaskModel, TaskNumberModel, TeamCounterModel
 from .views import brief, view
 
+MAX_EXAMINED = 200  # tasks one list request reads at most when filters leave some out
+
 
 def full_view(team: Team, task: TaskModel) -> dict[str, Any]:
     """Task with related tasks, links and subtasks: a few reads bounded by that task alone."""
@@ -104,7 +106,10 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
 
 
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
-    """Newest first, from the GSI of the most selective filter; the rest filter that Query."""
+    """Newest first, one Query of the GSI of the most selective filter (the other filters
+    narrow it). The Query reads `limit + 1` tasks when every task it reads is shown, else at
+    most MAX_EXAMINED: a sparse filter ends the page early, with has_more and a cursor to go
+    on from, instead of reading on without bound."""
     team = Team(principal, team_uuid)
     if query.project_uuid:
         if not team.sees_project(query.project_uuid):
@@ -114,10 +119,12 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
         visible = team.projects()
         if not visible:
             raise Forbidden("not a member of any project of this team")
+    # a caller who views one project lists it from its own index, as if they had named it
+    project = query.project_uuid or (min(visible) if len(visible) == 1 else None)
     filters = {
         "sprint_uuid": ("by_sprint", "sprint_key", query.sprint_uuid),
         "assign": ("by_assign", "assign_key", query.assign),
-        "project_uuid": ("by_project", "project_key", query.project_uuid),
+        "project_uuid": ("by_project", "project_key", project),
         "status_category": ("by_category", "category_key", query.status_category),
     }
     chosen = next(((a, f) for a, f in filters.items() if f[2]), None)
@@ -131,9 +138,9 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
         if value and other != attr:
             term = getattr(TaskModel, other) == value
             condition = term if condition is None else condition & term
-    # a cursor names its filters: one from another list would page from an unrelated place
-    tag_source = json.dumps([team.uuid, *(f[2] for f in filters.values())])
-    query_tag = hashlib.sha256(tag_source.encode()).hexdigest()[:16]
+    # a cursor names the filters sent: one from another list would page from an unrelated place
+    sent = (query.sprint_uuid, query.assign, query.project_uuid, query.status_category)
+    query_tag = hashlib.sha256(json.dumps([team.uuid, *sent]).encode()).hexdigest()[:16]
     start = None
     if query.cursor:
         data = cursors.decode(query.cursor) or {}
@@ -147,33 +154,50 @@ def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict
             key_attr: {"S": hash_value},
             "number": {"N": str(number)},
         }
-    index = getattr(TaskModel, index_name)
-    results = index.query(
+    every_one_shown = condition is None and (
+        project is not None or visible >= set(team.catalog.projects)
+    )
+    read, resume = _one_query(
+        getattr(TaskModel, index_name),
         hash_value,
-        filter_condition=condition,
-        scan_index_forward=False,
-        last_evaluated_key=start,
-        page_size=query.limit + 1,
+        condition,
+        start,
+        query.limit + 1 if every_one_shown else MAX_EXAMINED,
     )
     page: list[TaskModel] = []
-    more = False
-    for task in results:
+    for task in read:
         if task.project_uuid not in visible:
             continue
         if len(page) == query.limit:
-            more = True
+            resume = (int(page[-1].number), page[-1].uuid)  # more to show in what was read
             break
         page.append(task)
-    last = page[-1] if more else None
-    cursor = (
-        cursors.encode({"n": int(last.number), "u": last.uuid, "q": query_tag}) if last else None
-    )
+    cursor = cursors.encode({"n": resume[0], "u": resume[1], "q": query_tag}) if resume else None
     return {
         "tasks": [view(t) for t in page],
         "count": len(page),
         "cursor": cursor,
-        "has_more": more,
+        "has_more": resume is not None,
     }
+
+
+def _one_query(
+    index: Any, hash_value: str, condition: Any, start: dict | None, examined: int
+) -> tuple[list[TaskModel], tuple[int, str] | None]:
+    """One Query call, newest first, evaluating at most `examined` tasks (DynamoDB may stop
+    sooner at 1 MB): the tasks that pass `condition`, and the (number, uuid) of the last task
+    evaluated when the index may hold more after it."""
+    pages = index.query(
+        hash_value,
+        filter_condition=condition,
+        scan_index_forward=False,
+        last_evaluated_key=start,
+        page_size=examined,
+    ).page_iter
+    page = next(pages)
+    last = page.get("LastEvaluatedKey")
+    read = [TaskModel.from_raw_data(item) for item in page.get("Items", [])]
+    return read, (int(last["number"]["N"]), last["uuid"]["S"]) if last else None
 
 
 def activities(
