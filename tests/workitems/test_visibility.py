@@ -58,6 +58,13 @@ def answers(ones, routes, uuid, team=TEAM, user=None, headers=None, **names):
     return out
 
 
+def as_if_missing(ones, routes, uuid, **kwargs):
+    """The answers about `uuid`, checked to be those about a task that does not exist."""
+    existing = answers(ones, routes, uuid, **kwargs)
+    assert existing == answers(ones, routes, MISSING, **kwargs)
+    return existing
+
+
 @pytest.fixture
 def tasks(ones):
     """A task in P2 (hidden from Vera) and one in P1 (that she views)."""
@@ -69,9 +76,7 @@ def tasks(ones):
 def test_no_role_in_the_team_is_403_before_any_task_is_read(ones, tasks):
     hidden, visible = tasks
     names = {"visible": visible["uuid"]}
-    existing = answers(ones, TASK_ROUTES, hidden["uuid"], user=OSCAR, **names)
-    missing = answers(ones, TASK_ROUTES, MISSING, user=OSCAR, **names)
-    assert existing == missing
+    existing = as_if_missing(ones, TASK_ROUTES, hidden["uuid"], user=OSCAR, **names)
     for status, body, _calls in existing.values():
         assert status == 403 and body["code"] == 403, body
     lists = {
@@ -90,9 +95,7 @@ def test_no_role_in_the_team_is_403_before_any_task_is_read(ones, tasks):
 def test_a_task_the_caller_cannot_view_is_answered_as_a_missing_one(ones, tasks):
     hidden, visible = tasks
     names = {"visible": visible["uuid"]}
-    existing = answers(ones, TASK_ROUTES, hidden["uuid"], user=VERA, **names)
-    missing = answers(ones, TASK_ROUTES, MISSING, user=VERA, **names)
-    assert existing == missing
+    existing = as_if_missing(ones, TASK_ROUTES, hidden["uuid"], user=VERA, **names)
     codes = {name: (status, body.get("code")) for name, (status, body, _c) in existing.items()}
     assert codes["info"] == codes["delete"] == codes["copy"] == (404, 404)
     assert codes["new_transit"] == codes["related_tasks"] == (404, 603)
@@ -152,9 +155,7 @@ def test_a_referenced_task_the_caller_cannot_view_is_a_missing_one(ones, tasks, 
             },
         ),
     }
-    existing = answers(ones, routes, hidden["uuid"], headers=mara)
-    missing = answers(ones, routes, MISSING, headers=mara)
-    assert existing == missing
+    existing = as_if_missing(ones, routes, hidden["uuid"], headers=mara)
     status, body, _calls = existing["related_tasks"]
     assert status == 404 and body["code"] == 610
     assert [b["code"] for b in existing["add2_parent"][1]["bad_tasks"]] == [610]
