@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .auth import Principal, authenticate
 from .errors import BadRequest, TaskhubError, Unavailable
+from .validation import describe_validation as describe_validation  # for core.workspace
+from .validation import validate
 
 log = logging.getLogger("taskhub")
 
@@ -40,15 +42,6 @@ def parse_json(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadRequest("request body is not valid JSON") from exc
-
-
-def describe_validation(exc: ValidationError) -> str:
-    """One readable line per problem: `tasks.0.summary: String should have at most 1024 ...`."""
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts)
 
 
 class FaceRequest:
@@ -103,10 +96,7 @@ class FaceRequest:
 
     def parse(self, model: type[M], data: Any = None) -> M:
         """Validate the body (or `data`) with a pydantic model; errors become BadRequest."""
-        try:
-            return model.model_validate(self.object() if data is None else data)
-        except ValidationError as exc:
-            raise BadRequest(describe_validation(exc)) from exc
+        return validate(model, self.object() if data is None else data)
 
 
 Renderer = Callable[[Any], Response]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import cursors, workspace
+from ..core import cursors, ids, workspace
 from ..core.errors import BadRequest
 from ..core.identity import service as identity
 from ..core.workspace import Page, Plan, section, tally
@@ -145,6 +145,13 @@ class Catalog:
             for t in sorted(self.transitions.values(), key=lambda t: t["uuid"])
             if t["start_status"] == status_uuid and t.get("issue_type") in (None, issue_type_uuid)
         ]
+
+
+def issue_type_scope_uuid(project_uuid: str, issue_type_uuid: str) -> str:
+    """ONES's issue type scope is an issue type as set up in one project. Here issue types are
+    the team's and every project has them all, so a scope is one (project, issue type) pair and
+    its 8-character uuid is derived from the pair: stable, and the same in every answer."""
+    return ids.derived_alnum(8, FACE, "issue_type_scope", project_uuid, issue_type_uuid)
 
 
 KINDS = {

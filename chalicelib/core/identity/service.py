@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -349,6 +349,17 @@ def members_page(
     start = cursors.check_key(start, key, "ns_key", "user_uuid")
     found, more = cursors.page_of(MembershipModel.query(key, limit=limit, last_evaluated_key=start))
     return [(m.user_uuid, m.role) for m in found], more
+
+
+def own_roles(user_uuid: str, face: str, ns_ids: Iterable[str]) -> dict[str, str]:
+    """The user's own roles among `ns_ids` (nothing inherited), in batched reads."""
+    keys = [(namespace_key(face, ns_id), user_uuid) for ns_id in dict.fromkeys(ns_ids)]
+    prefix = len(namespace_key(face, ""))
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 100):
+        for membership in MembershipModel.batch_get(keys[start : start + 100]):
+            found[membership.ns_key[prefix:]] = membership.role
+    return found
 
 
 def members_of(face: str, ns_id: str) -> list[tuple[str, str]]:
