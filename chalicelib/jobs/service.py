@@ -19,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from ..core import aws, cursors, ids, resources
 from ..core.config import settings
 from ..core.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..core.retry import until_done
 from . import batching, engine, inventory, stats
 from .engine import Move, now_ms
 from .models import (
@@ -640,13 +641,16 @@ def stop_task(
     """One call: the task ends `fail` with the reason, later batches are cancelled (they
     never start), a WaitConfirm is released, the running batch's commands are killed (the
     worker sees the stop within a second; SSM commands are cancelled here)."""
-    for _ in range(10):
+    stopped: list[TaskModel] = []
+
+    def attempt(_: int) -> bool:
         task = load_task(project, task_uuid)
         if task.status not in ("init", "running"):
             if norollback and task.decision == "wait":
                 with contextlib.suppress(Conflict):  # expired or taken meanwhile: nothing to stop
                     decide(task, user, "norollback")
-            return engine.load(task_uuid)
+            stopped.append(engine.load(task_uuid))
+            return True
         now = now_ms()
         reason = f"stopped by {user}"
         actions = [TaskModel.stop.set(True), TaskModel.seq.set(task.seq + 1)]
@@ -677,11 +681,15 @@ def stop_task(
                 write(tx)
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
-                continue  # the worker moved the cursor meanwhile: read again and retry
+                return False  # the worker moved the cursor meanwhile: read again, retry
             raise
         engine.cancel_ssm(task)
-        return engine.load(task_uuid)
-    raise Conflict("the task keeps changing; try again")
+        stopped.append(engine.load(task_uuid))
+        return True
+
+    if not until_done(attempt):
+        raise Conflict("the task keeps changing; try again")
+    return stopped[-1]
 
 
 def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
