@@ -1,5 +1,5 @@
 """DTask face: DynamoDB calls per request at N=10 vs N=300 tasks, and link_info wall time
-with one slow tracker. Run: `.venv/bin/python -m bench.dtask_calls` (moto in process).
+with one slow bug. Run: `.venv/bin/python -m bench.dtask_calls` (moto in process).
 
 Every request goes through the face (Chalice test client), so the counts include the
 three reads that authenticate the caller and check its role.
@@ -25,6 +25,7 @@ import json  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
 
 import moto  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -37,6 +38,7 @@ config.reload()
 
 TOKEN = "bench-token-0123456789abcdef"
 SLOW_SECONDS = 2.0
+SLOW_BUG = "999"
 
 
 def dynamodb_calls(client: Client, method: str, path: str) -> tuple[int, dict[str, int]]:
@@ -78,7 +80,8 @@ def measure(n: int) -> dict[str, tuple[int, dict[str, int]]]:
 
 
 class Trackers(BaseHTTPRequestHandler):
-    """Bugzilla answers only after SLOW_SECONDS; Gerrit answers at once."""
+    """Bugzilla answers a request naming bug SLOW_BUG only after SLOW_SECONDS, any other at
+    once; Gerrit answers at once."""
 
     protocol_version = "HTTP/1.1"
 
@@ -86,9 +89,13 @@ class Trackers(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        if self.path.startswith("/bugzilla/"):
-            time.sleep(SLOW_SECONDS)
-            body = json.dumps({"bugs": [{"id": 1, "status": "NEW", "resolution": ""}]})
+        url = urlsplit(self.path)
+        if url.path.startswith("/bugzilla/"):
+            ids = parse_qs(url.query)["id"][0].split(",")
+            if SLOW_BUG in ids:
+                time.sleep(SLOW_SECONDS)
+            bugs = [{"id": int(bug), "status": "NEW", "resolution": ""} for bug in ids]
+            body = json.dumps({"bugs": bugs})
         else:
             body = ")]}'\n" + json.dumps({"status": "MERGED"})
         data = body.encode()
@@ -106,15 +113,16 @@ def link_info_wall_time() -> list[tuple[str, float, list[str]]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Trackers, bind_and_activate=False)
     server.daemon_threads = True
     server.block_on_close = False
-    server.request_queue_size = 128  # all 21 requests connect at once
+    server.request_queue_size = 128  # all requests connect at once
     server.server_bind()
     server.server_activate()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     os.environ.update(TASKHUB_BUGZILLA_URL=f"{base}/bugzilla", TASKHUB_GERRIT_URL=f"{base}/gerrit")
     gerrit = [("gerrit", str(n)) for n in range(1, 21)]
+    bugs = [("bugzilla", "1"), ("bugzilla", SLOW_BUG)]
     cases = [
-        ("slow bugzilla + 20 gerrit, no cache", [("bugzilla", "1"), *gerrit], "0"),
+        ("bug 1 + slow bug + 20 gerrit, no cache", [*bugs, *gerrit], "0"),
         ("20 gerrit, no cache", gerrit, "0"),
         ("20 gerrit, cache 60s, 2nd call", gerrit, "60"),
     ]
@@ -140,10 +148,12 @@ def main() -> None:
         ops = ", ".join(f"{k} {v}" for k, v in sorted(large[name][1].items()))
         print(f"{name:<18}{small[name][0]:>6}{large[name][0]:>7}   {ops}")
     print()
-    print(f"link_info wall time, timeout 0.5s, the slow Bugzilla answers after {SLOW_SECONDS:.0f}s")
+    print(
+        f"link_info wall time, timeout 0.5s, bug {SLOW_BUG} is answered after {SLOW_SECONDS:.0f}s"
+    )
     for label, seconds, lines in link_info_wall_time():
         failed = sum(line.startswith("failed get") for line in lines)
-        print(f"  {label:<38}{seconds:6.3f}s  {len(lines) - failed} ok, {failed} failed")
+        print(f"  {label:<40}{seconds:6.3f}s  {len(lines) - failed} ok, {failed} failed")
 
 
 if __name__ == "__main__":

@@ -25,20 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.local import LocalServer  # noqa: E402
-from tests.workitems.conftest import DANA, P1, PREFIX, TEAM, WORKSPACE  # noqa: E402
+from tests.e2e.ones import new_task, ones_login  # noqa: E402
+from tests.workitems.conftest import PREFIX, TEAM  # noqa: E402
 
 CLIENTS = 8
 TOKEN = "bench-viewer-token-0123"
 PER_CLIENT = 40
-
-
-def ones_headers(server: LocalServer) -> dict[str, str]:
-    server.admin(WORKSPACE)
-    status, body = server.call(
-        "POST", f"{PREFIX}/auth/login", {"email": "dana@example.com", "password": "pa55word"}
-    )
-    assert status == 200, body
-    return {"Ones-User-Id": DANA, "Ones-Auth-Token": body["user"]["token"]}
 
 
 def write_rates(sync: str) -> tuple[float, float]:
@@ -46,22 +38,13 @@ def write_rates(sync: str) -> tuple[float, float]:
     server = LocalServer(Path(tempfile.mkdtemp(prefix="bench-store-")), TASKHUB_DATA_SYNC=sync)
     server.start()
     try:
-        headers = ones_headers(server)
+        headers = ones_login(server)
         path = f"{PREFIX}/team/{TEAM}/tasks"
-
-        def task(uuid: str) -> dict:
-            return {
-                "uuid": uuid,
-                "assign": DANA,
-                "summary": "bench",
-                "project_uuid": P1,
-                "issue_type_uuid": "FF78d8EL",
-            }
 
         def add(c: int) -> int:
             ok = 0
             for j in range(PER_CLIENT):
-                body = {"tasks": [task(f"DU6krHBN{c:02d}{j:06d}")]}
+                body = {"tasks": [new_task(f"DU6krHBN{c:02d}{j:06d}", "bench")]}
                 status, answer = server.call("POST", f"{path}/add2", body, headers)
                 ok += status == 200 and answer["bad_tasks"] == []
             return ok

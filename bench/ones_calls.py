@@ -37,10 +37,18 @@ config.reload()
 PREFIX = "/project/api/project"
 TEAM, USER, TOKEN = "3pDzCwAe", "DU6krHBN", "bench-token-0123456789abcdef"
 PROJECT, SPRINT, TASK_TYPE, TODO = "DU6krHBNXuPAbpv8", "LJZM6N3J", "FF78d8EL", "MZQu4VaM"
+# a viewer of another project only: every task of the bench is in a project they cannot view
+VIEWER, VIEWER_TOKEN, OTHER = "ViEw0001", "viewer-token-0123456789abcdef", "PRZy8efJ3HohVuf2"
 DOCUMENT = {
-    "users": [{"uuid": USER, "name": "Dana", "email": "dana@example.com", "token": TOKEN}],
+    "users": [
+        {"uuid": USER, "name": "Dana", "email": "dana@example.com", "token": TOKEN},
+        {"uuid": VIEWER, "name": "Vera", "email": "vera@example.com", "token": VIEWER_TOKEN},
+    ],
     "teams": [{"uuid": TEAM, "name": "Team", "members": {USER: "admin"}}],
-    "projects": [{"uuid": PROJECT, "team": TEAM, "name": "Project"}],
+    "projects": [
+        {"uuid": PROJECT, "team": TEAM, "name": "Project"},
+        {"uuid": OTHER, "team": TEAM, "name": "Other", "members": {VIEWER: "viewer"}},
+    ],
     "statuses": [
         {"uuid": TODO, "team": TEAM, "name": "To do", "category": "to_do", "default": True},
         {"uuid": "4HfKoazf", "team": TEAM, "name": "Doing", "category": "in_progress"},
@@ -74,6 +82,7 @@ BULK = {
     "status": TODO,
 }
 HEADERS = {"Content-Type": "application/json", "Ones-User-Id": USER, "Ones-Auth-Token": TOKEN}
+VIEWER_HEADERS = {**HEADERS, "Ones-User-Id": VIEWER, "Ones-Auth-Token": VIEWER_TOKEN}
 
 
 class Bench:
@@ -81,9 +90,9 @@ class Bench:
         self.client = client
         self.serial = 0
 
-    def call(self, method: str, path: str, body=None):
+    def call(self, method: str, path: str, body=None, headers=HEADERS):
         response = getattr(self.client.http, method.lower())(
-            PREFIX + path, headers=HEADERS, body=json.dumps(body) if body is not None else None
+            PREFIX + path, headers=headers, body=json.dumps(body) if body is not None else None
         )
         assert response.status_code == 200, (path, response.body)
         return json.loads(response.body)
@@ -129,6 +138,17 @@ class Bench:
                 f"/team/{TEAM}/tasks?sprint_uuid={SPRINT}&limit=20",
                 None,
             ),
+            "list (project + done: none)": lambda: (
+                "GET",
+                f"/team/{TEAM}/tasks?project_uuid={PROJECT}&status_category=done&limit=20",
+                None,
+            ),
+            "list (viewer of another)": lambda: (
+                "GET",
+                f"/team/{TEAM}/tasks?limit=20",
+                None,
+                VIEWER_HEADERS,
+            ),
             "delete (leaf)": lambda: ("POST", f"/team/{TEAM}/task/{victims.pop()}/delete", None),
         }
 
@@ -149,9 +169,9 @@ class Bench:
             calls_total = 0
             start = time.perf_counter()
             for _ in range(n):
-                method, path, body = make()
+                request = make()
                 with count_calls() as calls:
-                    self.call(method, path, body)
+                    self.call(*request)
                 calls_total += calls["dynamodb"]
             elapsed = time.perf_counter() - start
             out[name] = (calls_total / n, n / elapsed)
@@ -180,10 +200,10 @@ def main() -> None:
             bulk_tasks(1990, 20_000, **BULK)
             large = bench.measure(args.requests)
     print(f"ONES face, {args.requests} requests per kind, moto in-process")
-    print(f"{'request':26} {'calls@10':>9} {'calls@2000':>11} {'req/s@10':>9} {'req/s@2000':>11}")
+    print(f"{'request':28} {'calls@10':>9} {'calls@2000':>11} {'req/s@10':>9} {'req/s@2000':>11}")
     for name in small:
         (c1, r1), (c2, r2) = small[name], large[name]
-        print(f"{name:26} {c1:9.1f} {c2:11.1f} {r1:9.0f} {r2:11.0f}")
+        print(f"{name:28} {c1:9.1f} {c2:11.1f} {r1:9.0f} {r2:11.0f}")
     flat = all(small[k][0] == large[k][0] for k in small)
     print("calls per request flat from 10 to 2,000 tasks:", "yes" if flat else "NO")
 

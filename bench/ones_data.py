@@ -20,8 +20,8 @@ def bulk_tasks(
 
     Bypasses the stats counters on purpose: only the number of items matters here.
     """
+    from chalicelib.workitems.creating import index_keys
     from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
-    from chalicelib.workitems.service import index_keys
 
     stamp = ids.now_us()
     with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:

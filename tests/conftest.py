@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import urlencode
 
 os.environ["TASKHUB_STAGE"] = "test"
 os.environ.pop("TASKHUB_EMBEDDED", None)
@@ -24,7 +25,7 @@ os.environ["TASKHUB_SECRET_KEY"] = "dGFza2h1Yi10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA=
 import pytest
 from chalice.test import Client
 
-from chalicelib.core import config, crypto, resources
+from chalicelib.core import config, crypto, resources, workspace
 from chalicelib.core.identity import service as identity
 from chalicelib.core.store import Store
 from chalicelib.faces import load_faces
@@ -70,12 +71,17 @@ def client(app):
         yield test_client
 
 
-@pytest.fixture
-def admin(aws):
-    """An admin user with a known token; returns auth headers."""
+def make_admin() -> dict[str, str]:
+    """An admin user with a known token (again, after a test emptied the store)."""
     identity.upsert_user(uuid="admin000", name="admin", email="admin@t.io", is_admin=True)
     identity.issue_token("admin000", token=ADMIN_TOKEN)
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def admin(aws):
+    """An admin user with a known token; returns auth headers."""
+    return make_admin()
 
 
 class Api:
@@ -108,3 +114,30 @@ def apply_workspace(api, admin):
         return body["applied"]
 
     return apply
+
+
+@pytest.fixture
+def export_workspace(api, admin):
+    """`export(limit)`: the whole exported document, following the cursor, and its pages."""
+
+    def export(limit: int | None = None) -> tuple[dict, list[dict]]:
+        document: dict = {}
+        pages: list[dict] = []
+        cursor = None
+        while True:
+            query = urlencode({k: v for k, v in (("limit", limit), ("cursor", cursor)) if v})
+            status, body = api.call("GET", f"/admin/v1/workspace?{query}", headers=admin)
+            assert status == 200, body
+            pages.append(body["workspace"])
+            workspace.merge(document, body["workspace"])
+            cursor = body["cursor"]
+            if cursor is None:
+                return document, pages
+
+    return export
+
+
+def page_rows(page: dict) -> int:
+    """What an export page holds, counted as its limit counts: an item once per member, and
+    at least once."""
+    return sum(max(1, len(item.get("members", {}))) for items in page.values() for item in items)

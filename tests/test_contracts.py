@@ -1,5 +1,6 @@
 """Every route is in its face's OpenAPI document, and every non-public route refuses
-requests without valid credentials with 401 in the face's own envelope."""
+requests without valid credentials with 401 in the face's own envelope. admin.yaml documents
+every workspace section with the checks its model makes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from app import app as chalice_app
+from chalicelib.core import workspace
 from chalicelib.core.face import FACES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "openapi"
@@ -108,3 +110,37 @@ def test_bad_input_never_gets_a_500(api, admin, path, method):
         assert status < 500, (method, target, raw, status, body)
         if status >= 400 and isinstance(body, dict):
             assert set(keys) <= set(body), body
+
+
+CONSTRAINTS = ("pattern", "minLength", "maxLength", "minimum", "maximum", "enum", "maxProperties")
+
+
+def _constraints(schema: dict) -> dict:
+    """A pydantic property's checks, whatever `X | None` wraps them in."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") != "null":
+            return {k: v for k, v in option.items() if k in CONSTRAINTS}
+    return {}
+
+
+def _same_checks(where: str, documented: dict, model: dict, defs: dict) -> None:
+    assert set(documented["properties"]) == set(model["properties"]), where
+    assert set(documented.get("required", [])) == set(model.get("required", [])), where
+    assert documented.get("additionalProperties") is False, where
+    for field, checks in model["properties"].items():
+        mine = documented["properties"][field]
+        for key, value in _constraints(checks).items():
+            assert mine.get(key) == value, (where, field, key, mine.get(key), value)
+        nested = checks.get("items", {}).get("$ref")
+        if nested:  # a list of objects: the fields options have
+            _same_checks(f"{where}.{field}", mine["items"], defs[nested.rsplit("/", 1)[-1]], defs)
+
+
+def test_admin_yaml_documents_every_workspace_section_as_its_model_checks_it():
+    schemas = spec("admin")["components"]["schemas"]
+    sections = schemas["Workspace"]["properties"]
+    assert set(sections) == set(workspace.SECTIONS)
+    for name, section in workspace.SECTIONS.items():
+        documented = schemas[sections[name]["items"]["$ref"].rsplit("/", 1)[-1]]
+        model = section.item.model_json_schema()
+        _same_checks(name, documented, model, model.get("$defs", {}))

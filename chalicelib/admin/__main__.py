@@ -1,4 +1,5 @@
-"""Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, and friends.
+"""Admin CLI: `python -m chalicelib.admin [--stage local] apply workspace.json`, `export`, and
+friends.
 
 It reads the stage's environment from `.chalice/config.json`. For the local stage it talks to
 the running local server's store, found through the `server.json` that server keeps in its
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -76,12 +78,26 @@ def wipe_local() -> dict[str, str]:
     return {"wiped": str(data_dir)}
 
 
+def _export(out: str | None) -> dict[str, Any]:
+    from . import service
+
+    document = service.export_whole_workspace()
+    if out is None:
+        return document
+    Path(out).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return {"written": out, "items": {name: len(items) for name, items in document.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin")
     parser.add_argument("--stage", default=os.environ.get("TASKHUB_STAGE", "local"))
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("apply", help="apply a workspace document (JSON file, - for stdin)")
     p.add_argument("file")
+    p = sub.add_parser(
+        "export", help="write the whole workspace document, secrets left out (to stdout or --out)"
+    )
+    p.add_argument("--out", help="file to write instead of stdout")
     p = sub.add_parser("create-user")
     p.add_argument("--name", required=True)
     p.add_argument("--email", required=True)
@@ -95,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("token")
     p = sub.add_parser("create-access-key", help="issue an AK/SK pair; the SK is printed once")
     p.add_argument("user_uuid")
+    p = sub.add_parser("revoke-access-key", help="revoke an AK/SK pair by its access key id")
+    p.add_argument("access_key_id")
     sub.add_parser(
         "init-secret-key", help="create the SSM key that encrypts AK secrets, if missing"
     )
@@ -124,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "apply":
             text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
             result = service.apply_workspace(json.loads(text))
+        elif args.command == "export":
+            result = _export(args.out)
         elif args.command == "create-user":
             result = service.create_user(
                 args.name, args.email, uuid=args.uuid, password=args.password, admin=args.admin
@@ -134,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             result = service.revoke_token(args.token)
         elif args.command == "create-access-key":
             result = service.create_access_key(args.user_uuid)
+        elif args.command == "revoke-access-key":
+            result = service.revoke_access_key(args.access_key_id)
         else:
             result = service.init_secret_key()
     except (TaskhubError, ValueError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core import workspace
 from ..core.errors import TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import service
@@ -18,7 +19,16 @@ face = Face(
     render=json_response,
     render_error=_render_error,
     error_keys=("error",),
+    namespaced=False,
 )
+
+
+@face.route("/workspace", methods=("GET",))
+def get_workspace(request: FaceRequest):
+    """One page of the workspace document PUT takes, secrets left out; `cursor` goes on."""
+    request.principal.require_admin()
+    limit = request.integer("limit", workspace.DEFAULT_LIMIT, 1, workspace.MAX_LIMIT)
+    return service.export_workspace(limit, request.query.get("cursor"))
 
 
 @face.route("/workspace", methods=("PUT",))
@@ -26,3 +36,10 @@ def put_workspace(request: FaceRequest):
     """Upsert users, namespaces and every domain's sections; idempotent."""
     request.principal.require_admin()
     return {"applied": service.apply_workspace(request.object())}
+
+
+@face.route("/access-keys/{access_key_id}", methods=("DELETE",))
+def revoke_access_key(request: FaceRequest, access_key_id: str):
+    """Revoke an AK/SK pair at once (a leaked key), without AWS credentials; idempotent."""
+    request.principal.require_admin()
+    return service.revoke_access_key(access_key_id)

@@ -15,6 +15,23 @@ def apply_workspace(document: Any) -> dict[str, dict[str, int]]:
     return workspace.apply(document)
 
 
+def export_workspace(limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of the workspace document, without secrets, and the cursor of the next."""
+    return workspace.export(limit, cursor)
+
+
+def export_whole_workspace(limit: int = workspace.MAX_LIMIT) -> dict[str, list[dict]]:
+    """The whole document, page after page (for backups and moving between stages)."""
+    document: dict[str, list[dict]] = {}
+    cursor = None
+    while True:
+        page = workspace.export(limit, cursor)
+        workspace.merge(document, page["workspace"])
+        cursor = page["cursor"]
+        if cursor is None:
+            return document
+
+
 def create_user(
     name: str, email: str, *, uuid: str | None = None, password: str | None = None, admin=False
 ) -> dict[str, Any]:
@@ -36,6 +53,10 @@ def revoke_token(token_or_id: str) -> dict[str, str]:
 def create_access_key(user_uuid: str) -> dict[str, str]:
     ak, sk = identity.create_access_key(user_uuid)
     return {"access_key_id": ak, "secret_access_key": sk, "user_uuid": user_uuid}
+
+
+def revoke_access_key(access_key_id: str) -> dict[str, str]:
+    return {"revoked": identity.revoke_access_key(access_key_id)}
 
 
 def init_secret_key() -> dict[str, str]:

@@ -44,6 +44,16 @@ class Principal:
             self._roles[key] = identity.role_in(self.user.uuid, face, ns_id)
         return self._roles[key]
 
+    def resolve_roles(self, face: str, parent: str, children: Iterable[str]) -> None:
+        """Learn the roles in `parent` and in namespaces whose parent it is with one batched
+        read of the children's own memberships: a child's role is its own, else its parent's,
+        as `identity.role_in` walks them (one request may ask about many projects)."""
+        inherited = self.role(face, parent)
+        todo = [c for c in dict.fromkeys(children) if (face, c) not in self._roles]
+        own = identity.own_roles(self.user.uuid, face, todo) if todo else {}
+        for child in todo:
+            self._roles[(face, child)] = own.get(child, inherited)
+
     def can(self, face: str, ns_id: str, permission: str) -> bool:
         if self.user.is_admin:
             return True

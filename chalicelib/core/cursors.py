@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .errors import BadRequest
@@ -37,16 +38,34 @@ def start_key(cursor: str | None, hash_value: str, *keys: str) -> dict[str, Any]
     """A DynamoDB key to go on from (an `ExclusiveStartKey` we encoded). `keys` names every
     string attribute of that key, the hash key first, whose value must be `hash_value`, so a
     cursor of another list or project is refused."""
-    value = decode(cursor)
+    return check_key(decode(cursor), hash_value, *keys)
+
+
+def check_key(value: Any, hash_value: str, *keys: str) -> dict[str, Any] | None:
+    """`start_key` for a key that is one part of a bigger cursor, already decoded."""
     if value is None:
         return None
     if (
-        set(value) != set(keys)
+        not isinstance(value, dict)
+        or set(value) != set(keys)
         or value[keys[0]] != {"S": hash_value}
         or not all(_key_string(v) for v in value.values())
     ):
         raise BadRequest("cursor is not valid", field="cursor")
     return value
+
+
+def keyed(results: Any) -> Iterator[tuple[Any, dict[str, Any] | None]]:
+    """A PynamoDB query's items, each with the key to go on from after it (None after the
+    last one)."""
+    for item in results:
+        yield item, results.last_evaluated_key
+
+
+def page_of(results: Any) -> tuple[list[Any], dict[str, Any] | None]:
+    """A PynamoDB query's items (run with a limit) and the key to go on from, if any."""
+    items = list(results)
+    return items, results.last_evaluated_key
 
 
 def number(data: dict[str, Any], key: str) -> int:
@@ -58,9 +77,11 @@ def number(data: dict[str, Any], key: str) -> int:
 
 
 def _key_string(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and list(value) == ["S"]
-        and isinstance(value["S"], str)
-        and 0 < len(value["S"]) <= 1024
-    )
+    """A string key value DynamoDB takes: UTF-8, and a range key has at most 1024 bytes."""
+    if not (isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)):
+        return False
+    try:
+        size = len(value["S"].encode())
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can carry
+        return False
+    return 0 < size <= 1024

@@ -1,4 +1,5 @@
-"""Domain errors. Services raise these; each face maps them to its envelope in one place."""
+"""Domain errors. Services raise these (or a domain's subclasses of them, which say what went
+wrong in that domain's terms); each face maps them to its envelope and codes in one place."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ class TaskhubError(Exception):
     status = 500
     kind = "InternalError"
 
-    def __init__(self, message: str = "", *, code: int | None = None, field: str | None = None):
+    def __init__(self, message: str = "", *, field: str | None = None):
         super().__init__(message or self.kind)
         self.message = message or self.kind
-        self.code = code  # a face-specific code (ONES 607, ...), when the service knows it
         self.field = field
 
 

@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .auth import Principal, authenticate
 from .errors import BadRequest, TaskhubError, Unavailable
+from .validation import describe_validation as describe_validation  # for core.workspace
+from .validation import validate
 
 log = logging.getLogger("taskhub")
 
@@ -42,15 +44,6 @@ def parse_json(text: str) -> Any:
         raise BadRequest("request body is not valid JSON") from exc
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """One readable line per problem: `tasks.0.summary: String should have at most 1024 ...`."""
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts)
-
-
 class FaceRequest:
     """What a handler needs from the HTTP request, with parsing errors as domain errors."""
 
@@ -60,6 +53,19 @@ class FaceRequest:
         self.headers = request.headers or {}
         self.query: dict[str, str] = dict(request.query_params or {})
         self.method = request.method
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        """A query parameter that must be an integer from `low` to `high`, else BadRequest."""
+        raw = self.query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise BadRequest(f"{name} must be an integer", field=name) from exc
+        if not low <= value <= high:
+            raise BadRequest(f"{name} must be from {low} to {high}", field=name)
+        return value
 
     @property
     def raw_body(self) -> bytes:
@@ -90,10 +96,7 @@ class FaceRequest:
 
     def parse(self, model: type[M], data: Any = None) -> M:
         """Validate the body (or `data`) with a pydantic model; errors become BadRequest."""
-        try:
-            return model.model_validate(self.object() if data is None else data)
-        except ValidationError as exc:
-            raise BadRequest(describe_validation(exc)) from exc
+        return validate(model, self.object() if data is None else data)
 
 
 Renderer = Callable[[Any], Response]
@@ -110,8 +113,11 @@ class Face:
         render: Renderer,
         render_error: ErrorRenderer,
         error_keys: tuple[str, ...],
+        namespaced: bool = True,
     ):
         self.name = name
+        # an original API scopes its data by namespaces of its name; the admin surface does not
+        self.namespaced = namespaced
         self.prefix = prefix
         self.blueprint = Blueprint(import_name)
         self.render = render
@@ -154,6 +160,12 @@ class Face:
         if isinstance(result, Response):
             return result
         return self.render(result)
+
+
+def namespace_faces() -> list[str]:
+    """The faces a namespace may name: every loaded face that has namespaces, so a face
+    registers itself by being loaded."""
+    return sorted({f.name for f in FACES if f.namespaced})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import string
@@ -12,6 +13,17 @@ ALNUM = string.ascii_letters + string.digits
 
 def random_alnum(length: int) -> str:
     return "".join(secrets.choice(ALNUM) for _ in range(length))
+
+
+def derived_alnum(length: int, *parts: str) -> str:
+    """`length` letters and digits derived from `parts`: the same parts, the same id, for an
+    entity that has an id on the wire but is not stored as one of its own."""
+    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest(), "big")
+    out = []
+    for _ in range(length):
+        number, digit = divmod(number, len(ALNUM))
+        out.append(ALNUM[digit])
+    return "".join(out)
 
 
 def user_uuid() -> str:

@@ -15,7 +15,7 @@ import pynamodb.connection.base
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from . import aws
+from . import aws, retry
 from .config import settings
 
 # PynamoDB has no hook for the session it opens per model; give it one sharing our loader.
@@ -27,6 +27,7 @@ TABLES: list[type] = []
 QUEUES: dict[str, QueueSpec] = {}
 _queue_urls: dict[str, str] = {}
 _connections: dict[tuple[str, str | None], Connection] = {}
+_indexed: set[tuple[str | None, str]] = set()  # (endpoint, table) whose indexes were checked
 
 
 @dataclass(frozen=True)
@@ -189,18 +190,64 @@ def retry_later(
             log.exception("could not bring message %s back sooner", record.get("messageId"))
 
 
+def add_missing_indexes(model: type) -> list[str]:
+    """Create the GSIs a model declares that its existing table lacks (a local data directory
+    made before the index was; deployed stages get theirs from the template). DynamoDB fills a
+    new index from the items already there. One index per UpdateTable, as DynamoDB allows."""
+    dynamodb = aws.client("dynamodb")
+    spec = table_spec(model)
+    name = spec["TableName"]
+    have = {
+        index["IndexName"]
+        for index in dynamodb.describe_table(TableName=name)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+    }
+    added = []
+    for index in spec.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in have:
+            continue
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=spec["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        _wait_active(name, index["IndexName"])
+        added.append(index["IndexName"])
+    return added
+
+
+def _wait_active(table_name: str, index_name: str) -> None:
+    """Until the new index is built: DynamoDB refuses another index update before that."""
+
+    def active(_: int) -> bool:
+        table = aws.client("dynamodb").describe_table(TableName=table_name)["Table"]
+        return any(
+            index["IndexName"] == index_name and index.get("IndexStatus") == "ACTIVE"
+            for index in table.get("GlobalSecondaryIndexes", [])
+        )
+
+    if not retry.until_done(active, budget_s=600):
+        raise RuntimeError(f"index {index_name} of {table_name} is still being built")
+
+
 def create_all() -> None:
-    """Create every declared table, queue (with its DLQ) and the bucket; idempotent."""
+    """Create every declared table, queue (with its DLQ) and the bucket; idempotent. A table
+    that exists gets the indexes declared since it was made (checked once per process)."""
     dynamodb = aws.client("dynamodb")
     existing: set[str] = set()
     for page in dynamodb.get_paginator("list_tables").paginate():
         existing.update(page["TableNames"])
+    endpoint = settings().endpoint_for("dynamodb")
     for model in TABLES:
         if model.Meta.table_name not in existing:
             dynamodb.create_table(**table_spec(model))
             dynamodb.get_waiter("table_exists").wait(
                 TableName=model.Meta.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
             )
+        elif (endpoint, model.Meta.table_name) not in _indexed:
+            add_missing_indexes(model)
+        _indexed.add((endpoint, model.Meta.table_name))
     sqs = aws.client("sqs")
     for spec in QUEUES.values():
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]

@@ -59,7 +59,9 @@ def _render(result: Any) -> Response:
 def _render_error(exc: TaskhubError) -> Response:
     info = exc.message
     if exc.status == 400 and exc.field and not info.startswith("check format fail"):
-        info = f"check format fail {exc.field}"  # JOBX's wording for a bad parameter
+        # JOBX's wording for a bad parameter, with what is wrong with it when that says more
+        detail = "" if info == f"{exc.field} is not valid" else f": {info}"
+        info = f"check format fail {exc.field}{detail}"
     return json_response({"stat": False, "info": info}, exc.status)
 
 
@@ -80,19 +82,6 @@ def _allow(request: FaceRequest, project: str, permission: str) -> str:
     return request.principal.uuid
 
 
-def _int(request: FaceRequest, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"check format fail {name}") from exc
-    if not low <= value <= high:
-        raise BadRequest(f"check format fail {name}: {low}..{high}")
-    return value
-
-
 def _parse(request: FaceRequest, model, data=None):
     try:
         return request.parse(model, data)
@@ -110,7 +99,7 @@ def _parse(request: FaceRequest, model, data=None):
 @face.route("/node/{projectid}", methods=("GET",))
 def list_nodes(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 500, 1, 1000)
+    limit = request.integer("page_size", 500, 1, 1000)
     page = catalog.list_nodes(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
@@ -136,7 +125,7 @@ def delete_node(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}", methods=("GET",))
 def list_groups(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 1000, 1, 1000)
+    limit = request.integer("page_size", 1000, 1, 1000)
     page = catalog.list_groups(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
@@ -179,7 +168,7 @@ def group_nodes(request: FaceRequest, projectid: str, id: str):
 @face.route("/job/{projectid}", methods=("GET",))
 def list_jobs(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 1000, 1, 1000)
+    limit = request.integer("page_size", 1000, 1, 1000)
     page = catalog.list_jobs(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
@@ -219,7 +208,7 @@ TASK_FILTERS = ("name", "user", "status", "time_start", "time_end", "taskuuid")
 def list_tasks(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
     filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
-    limit = _int(request, "page_size", 20, 1, 100)
+    limit = request.integer("page_size", 20, 1, 100)
     page = reports.list_tasks(projectid, filters, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
@@ -261,7 +250,7 @@ def stop_task(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/task/{projectid}/analysis/last", methods=("GET",))
 def analysis_last(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return reports.analysis_last(projectid, _int(request, "count", 10, 1, 100))
+    return reports.analysis_last(projectid, request.integer("count", 10, 1, 100))
 
 
 @face.route("/task/{projectid}/analysis/date", methods=("GET",))
@@ -326,8 +315,8 @@ def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/subtask/{projectid}/{uuid}/node", methods=("GET",))
 def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 500, 1, 1000)
-    attempt = _int(request, "attempt", 0, 0, 999) or None
+    limit = request.integer("page_size", 500, 1, 1000)
+    attempt = request.integer("attempt", 0, 0, 999) or None
     page = reports.node_results(projectid, uuid, limit, request.query.get("cursor"), attempt)
     return Data(page["data"], cursor=page["cursor"])
 
@@ -335,10 +324,10 @@ def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/subtask/{projectid}/{uuid}/node/{node}", methods=("GET",))
 def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: str):
     _allow(request, projectid, "read")
-    step = _int(request, "step", 0, 0, 49)
-    offset = _int(request, "offset", 0, 0, 2**40)
-    limit = _int(request, "limit", 65536, 1, 1024 * 1024)
-    attempt = _int(request, "attempt", 0, 0, 999) or None
+    step = request.integer("step", 0, 0, 49)
+    offset = request.integer("offset", 0, 0, 2**40)
+    limit = request.integer("limit", 65536, 1, 1024 * 1024)
+    attempt = request.integer("attempt", 0, 0, 999) or None
     return reports.node_output(projectid, uuid, node, step, offset, limit, attempt)
 
 
@@ -348,7 +337,7 @@ def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: s
 @face.route("/log/{projectid}", methods=("GET",))
 def operation_log(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 50, 1, 200)
+    limit = request.integer("page_size", 50, 1, 200)
     page = oplog.list_oplog(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 

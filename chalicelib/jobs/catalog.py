@@ -262,7 +262,7 @@ def delete_job(project: str, user: str, job_uuid: str) -> None:
 
 def save_node(project: str, user: str, item: inventory.NodeIn) -> None:
     """Create or replace a node of the inventory, with its log line."""
-    inventory.require_reachable(project, item)
+    inventory.require_reachable(project, [item])
     node = inventory.node_item(project, item)
     commit(
         lambda tx: (

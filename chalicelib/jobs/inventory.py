@@ -1,7 +1,8 @@
 """The node inventory of a JOBX project (seed 002): which machines a group may name, and how
 each is reached (`local` on the worker host, or `ssm` with an instance id).
 
-Loaded through the workspace document section `jobx_nodes` (and the `/jobx/node` routes).
+Loaded through the workspace document section `jobx_nodes` (and the `/jobx/node` routes), and
+exported from it project by project, over the `jobx` namespaces.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core import aws, workspace
+from ..core import aws, cursors, workspace
 from ..core.errors import BadRequest, NotFound
 from ..core.identity import service as identity
 from .batching import NODE_NAME
@@ -124,42 +125,51 @@ def existing(project: str, name: str) -> NodeModel:
         raise NotFound(f"node {name} not found") from exc
 
 
-def require_reachable(project: str, item: NodeIn, where: str = "") -> None:
-    """A node may be registered only with an executor the stage runs, and an SSM node only
-    for an instance that carries the project's tag: a member cannot point a project at
-    any machine of the account."""
+def require_reachable(project: str, items: list[NodeIn], where: str = "") -> None:
+    """Nodes may be registered only with an executor the stage runs, and SSM nodes only for
+    instances that carry the project's tag: a member cannot point a project at any machine
+    of the account. One tag lookup per 200 instances."""
     from ..core.policies import TAG_KEY
     from .executors import enabled
 
-    if not enabled(item.executor):
-        raise BadRequest(f"{where}the {item.executor} executor is off in this stage")
-    if item.executor != "ssm" or item.instance_id is None:
-        return
-    if _instance_tag(item.instance_id) != project:
-        raise BadRequest(
-            f"{where}instance {item.instance_id} does not carry the tag {TAG_KEY}={project}"
-        )
+    for item in items:
+        if not enabled(item.executor):
+            raise BadRequest(f"{where}{item.name}: the {item.executor} executor is off here")
+    instances = sorted({i.instance_id for i in items if i.executor == "ssm" and i.instance_id})
+    tags = _instance_tags(instances)
+    for instance in instances:
+        if tags.get(instance) != project:
+            raise BadRequest(
+                f"{where}instance {instance} does not carry the tag {TAG_KEY}={project}"
+            )
 
 
-def _instance_tag(instance_id: str) -> str | None:
-    """The instance's project tag: EC2 tags for `i-`, Systems Manager's for managed `mi-`."""
+def _instance_tags(instances: list[str]) -> dict[str, str]:
+    """Each instance's project tag: EC2's for `i-`, Systems Manager's for managed `mi-`."""
     from ..core.policies import TAG_KEY
 
+    found: dict[str, str] = {}
     try:
-        if instance_id.startswith("mi-"):
+        ec2 = [i for i in instances if not i.startswith("mi-")]
+        for start in range(0, len(ec2), 200):
+            filters = [
+                {"Name": "resource-id", "Values": ec2[start : start + 200]},
+                {"Name": "key", "Values": [TAG_KEY]},
+            ]
+            pages = aws.client("ec2").get_paginator("describe_tags").paginate(Filters=filters)
+            for page in pages:
+                for tag in page["Tags"]:
+                    found[tag["ResourceId"]] = tag.get("Value", "")
+        for instance in (i for i in instances if i.startswith("mi-")):
             tags = aws.client("ssm").list_tags_for_resource(
-                ResourceType="ManagedInstance", ResourceId=instance_id
+                ResourceType="ManagedInstance", ResourceId=instance
             )["TagList"]
-        else:
-            tags = aws.client("ec2").describe_tags(
-                Filters=[
-                    {"Name": "resource-id", "Values": [instance_id]},
-                    {"Name": "key", "Values": [TAG_KEY]},
-                ]
-            )["Tags"]
+            value = next((t["Value"] for t in tags if t.get("Key") == TAG_KEY), None)
+            if value is not None:
+                found[instance] = value
     except Exception as exc:
-        raise BadRequest(f"cannot read the tags of instance {instance_id}") from exc
-    return next((t.get("Value") for t in tags if t.get("Key") == TAG_KEY), None)
+        raise BadRequest("cannot read the tags of the instances") from exc
+    return found
 
 
 def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
@@ -172,11 +182,39 @@ def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
         if (item.project, item.name) in seen:
             raise BadRequest(f"jobx_nodes: {item.project}/{item.name} listed twice")
         seen.add((item.project, item.name))
-        if not item.absent:
-            require_reachable(item.project, item, f"jobx_nodes: {item.project}/{item.name}: ")
+    for project in sorted({item.project for item in items}):
+        wanted = [i for i in items if i.project == project and not i.absent]
+        require_reachable(project, wanted, f"jobx_nodes: {project}/")
 
 
-@workspace.section("jobx_nodes", NodeItem, order=50, check=_check)
+def _projects(start: Any, limit: int):
+    return identity.namespaces_of_face("jobx", limit, start)
+
+
+def _nodes(ns: identity.Namespace, start: Any, limit: int) -> tuple[list[NodeModel], Any]:
+    return page(ns.ns_id, limit, cursors.check_key(start, ns.ns_id, "project", "name"))
+
+
+def _node_items(ns: identity.Namespace, nodes: list[NodeModel]) -> list[dict[str, Any]]:
+    return [
+        {
+            "project": node.project,
+            "name": node.name,
+            "address": node.address or "",
+            "labels": node.labels or {},
+            "executor": node.executor,
+            "instance_id": node.instance_id,
+        }
+        for node in nodes
+    ]
+
+
+def _export(out: workspace.Page, at: Any) -> Any:
+    """The nodes of every jobx namespace (only those can be applied), in name order."""
+    return workspace.walk(out, at, _projects, _node_items, _nodes)
+
+
+@workspace.section("jobx_nodes", NodeItem, order=50, check=_check, export=_export)
 def _apply(items: list[NodeItem], plan: workspace.Plan) -> dict[str, int]:
     """One BatchGet per 100 nodes to see what is there, one BatchWrite per 25 changes."""
     counts = workspace.tally()

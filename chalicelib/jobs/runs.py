@@ -9,6 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
+from ..core.retry import until_done
 from . import batching, engine, inventory, stats
 from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name
 from .engine import now_ms
@@ -161,13 +162,16 @@ def stop_task(
     never start), a WaitConfirm is released, and the running step's control row says stop in
     the same transaction: no node starts after it, local runners kill theirs within a second,
     SSM commands (those in flight included) are cancelled."""
-    for _ in range(10):
+    stopped: list[TaskModel] = []
+
+    def attempt(_: int) -> bool:
         task = load_task(project, task_uuid)
         if task.status not in ("init", "running"):
             if norollback and task.decision == "wait":
                 with contextlib.suppress(Conflict):  # expired or taken meanwhile: nothing to stop
                     decide(task, user, "norollback")
-            return engine.load(task_uuid)
+            stopped.append(engine.load(task_uuid))
+            return True
         now = now_ms()
         reason = f"stopped by {user}"
         actions = [TaskModel.stop.set(True), TaskModel.seq.set(task.seq + 1)]
@@ -201,11 +205,15 @@ def stop_task(
                 write(tx)
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
-                continue  # the worker moved the cursor meanwhile: read again and retry
+                return False  # the worker moved the cursor meanwhile: read again, retry
             raise
         engine.cancel_step(task)
-        return engine.load(task_uuid)
-    raise Conflict("the task keeps changing; try again")
+        stopped.append(engine.load(task_uuid))
+        return True
+
+    if not until_done(attempt):
+        raise Conflict("the task keeps changing; try again")
+    return stopped[-1]
 
 
 def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:

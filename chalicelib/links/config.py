@@ -87,7 +87,7 @@ def links_config() -> LinksConfig:
         gerrit_password=_secret("TASKHUB_GERRIT_PASSWORD"),
         tower_url=_url("TASKHUB_TOWER_URL", "https://tower.im"),
         tower_token=_secret("TASKHUB_TOWER_TOKEN"),
-        # a refused Bugzilla batch takes two rounds: both within API Gateway's 29 s
+        # one deadline for every tracker call of a link_info, well within API Gateway's 29 s
         timeout=_number("TASKHUB_LINKS_TIMEOUT", 5.0, 0.05, 12.0),
         cache_ttl=_number("TASKHUB_LINKS_CACHE_TTL", 30.0, 0.0, 3600.0),
     )

@@ -2,14 +2,19 @@
 
 - Bugzilla: `GET {url}/rest/bug?id=1,2&include_fields=id,status,resolution,is_open`, all ids
   in one call (header `X-BUGZILLA-API-KEY`). When Bugzilla refuses the batch (error 101
-  invalid id, 102 access denied), each id is asked alone so one bad id fails only itself.
+  invalid id, 102 access denied), the batch fails (dropped connection, no JSON), or it is
+  still out after HEDGE of the timeout, each id is also asked alone, racing the batch: one
+  bad or slow id then fails only itself.
 - Gerrit: `GET {url}/a/changes/{id}` with HTTP basic credentials when configured, else
   `GET {url}/changes/{id}`; the `)]}'` line that guards against XSSI is stripped.
 - Tower: `GET {url}/api/v1/todos/{guid}` with an OAuth2 bearer token; JSON:API body whose
-  `data.attributes.is_completed` gives the state.
+  `data.attributes` give the state: `deleted` when `is_active` is false (Tower keeps deleted
+  todos), else `completed` or `open` from `is_completed`, lower-case like the open and
+  completed the face has always reported.
 
-Every request runs concurrently and is cut off after the configured timeout; an item that
-could not be fetched, for whatever reason, becomes `failed get <target> <id>`. Successful
+Every request runs concurrently and is cut off at one deadline, the configured timeout after
+the call began; an item that could not be fetched, for whatever reason, becomes
+`failed get <target> <id>`. Successful
 lines are cached in process for a short, configurable TTL (0 disables the cache).
 """
 
@@ -20,7 +25,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +41,9 @@ Lines = dict[Item, str]
 XSSI_PREFIX = ")]}'"
 BUGZILLA_FIELDS = "id,status,resolution,is_open"
 BUGZILLA_REFUSALS = {101, 102}
+# Share of the timeout the batched Bugzilla call has to itself: a healthy Bugzilla answers a
+# batch well within it, and the calls per bug still get the other half.
+HEDGE = 0.5
 
 MAX_CACHED = 10_000
 _cache: dict[Item, tuple[float, str]] = {}
@@ -101,26 +109,26 @@ def describe(items: list[Item]) -> list[str]:
     return [lines.get(item) or failed(item) for item in items]
 
 
-async def _bounded(job: Awaitable[Lines], timeout: float, what: str) -> Lines:
+async def _bounded(job: Awaitable[Lines], deadline: float, what: str) -> Lines:
     try:
-        return await asyncio.wait_for(job, timeout)
+        return await asyncio.wait_for(job, deadline - asyncio.get_running_loop().time())
     except Exception as exc:  # a tracker's trouble is reported as failed lines, not raised
         log.warning("link_info: %s: %s", what, type(exc).__name__)
         return {}
 
 
 async def _fetch_all(items: list[Item], cfg: LinksConfig) -> Lines:
-    timeout = cfg.timeout
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+    deadline = asyncio.get_running_loop().time() + cfg.timeout
+    async with httpx.AsyncClient(timeout=cfg.timeout, follow_redirects=False) as client:
         jobs = []
         bugs = [value for target, value in items if target == "bugzilla"]
         if bugs and cfg.bugzilla_url:
-            jobs.append(_bugzilla(client, cfg, bugs))
+            jobs.append(_bugzilla(client, cfg, bugs, deadline))
         for target, value in items:
             if target == "gerrit" and cfg.gerrit_url:
-                jobs.append(_bounded(_gerrit(client, cfg, value), timeout, f"gerrit {value}"))
+                jobs.append(_bounded(_gerrit(client, cfg, value), deadline, f"gerrit {value}"))
             elif target == "tower" and cfg.tower_url and cfg.tower_token:
-                jobs.append(_bounded(_tower(client, cfg, value), timeout, f"tower {value}"))
+                jobs.append(_bounded(_tower(client, cfg, value), deadline, f"tower {value}"))
         lines: Lines = {}
         for found in await asyncio.gather(*jobs):
             lines.update(found)
@@ -129,23 +137,62 @@ async def _fetch_all(items: list[Item], cfg: LinksConfig) -> Lines:
 
 # ---- Bugzilla -----------------------------------------------------------------------------
 
-
-async def _bugzilla(client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str]) -> Lines:
-    refused: set[int] = set()
-    lines = await _bounded(_bugzilla_call(client, cfg, bugs, refused), cfg.timeout, "bugzilla")
-    if refused and len(bugs) > 1:
-        singles = [
-            _bounded(_bugzilla_call(client, cfg, [bug], set()), cfg.timeout, f"bugzilla {bug}")
-            for bug in bugs
-        ]
-        for found in await asyncio.gather(*singles):
-            lines.update(found)
-    return lines
+Outcome = tuple[bool, Lines]  # (settled: Bugzilla answered for these ids as a whole, lines)
 
 
-async def _bugzilla_call(
-    client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str], refused: set[int]
+async def _bugzilla(
+    client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str], deadline: float
 ) -> Lines:
+    """All bugs in one call; unless it settles them within HEDGE of the timeout, each bug
+    is asked alone too, and whichever answers first counts. Nothing outlives `deadline`."""
+    loop = asyncio.get_running_loop()
+    batch = asyncio.ensure_future(_bugzilla_call(client, cfg, bugs))
+    calls = {batch}
+    lines: Lines = {}
+    try:
+        await asyncio.wait(calls, timeout=cfg.timeout * HEDGE)
+        if batch.done():
+            settled, lines = _outcome(batch)
+            if settled:
+                return lines
+            calls.clear()
+        if len(bugs) > 1:  # one bug alone would only be asked the same question twice
+            calls.update(asyncio.ensure_future(_bugzilla_call(client, cfg, [b])) for b in bugs)
+        while calls and (left := deadline - loop.time()) > 0:
+            done, calls = await asyncio.wait(
+                calls, timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
+            for call in done:
+                settled, found = _outcome(call)
+                lines.update(found)
+                if settled and call is batch:
+                    return lines
+        if calls:
+            log.warning("link_info: bugzilla: %d calls still out at the deadline", len(calls))
+        return lines
+    finally:
+        await _cancel(calls)
+
+
+def _outcome(call: asyncio.Future) -> Outcome:
+    """A finished call's outcome; a call that raised settled nothing."""
+    exc = call.exception()
+    if exc is None:
+        return call.result()
+    log.warning("link_info: bugzilla: %s", type(exc).__name__)
+    return False, {}
+
+
+async def _cancel(calls: Iterable[asyncio.Future]) -> None:
+    pending = [call for call in calls if not call.done()]
+    for call in pending:
+        call.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _bugzilla_call(client: httpx.AsyncClient, cfg: LinksConfig, bugs: list[str]) -> Outcome:
+    """Settled unless asking the bugs one by one could do better: Bugzilla refused the
+    batch (101, 102) or gave no JSON (a proxy's error page)."""
     headers = {"Accept": "application/json"}
     if cfg.bugzilla_api_key:
         headers["X-BUGZILLA-API-KEY"] = cfg.bugzilla_api_key
@@ -156,15 +203,13 @@ async def _bugzilla_call(
     )
     body = _json(response.text)
     if not isinstance(body, dict):
-        return {}
+        return False, {}
     if body.get("error"):
         code = body.get("code")
-        if isinstance(code, int) and code in BUGZILLA_REFUSALS:
-            refused.add(code)
         log.warning("bugzilla error %s: %s", code, str(body.get("message", ""))[:200])
-        return {}
+        return not (isinstance(code, int) and code in BUGZILLA_REFUSALS), {}
     if response.status_code != 200:
-        return {}
+        return False, {}
     wanted = set(bugs)
     lines: Lines = {}
     for bug in body.get("bugs") or []:
@@ -177,7 +222,7 @@ async def _bugzilla_call(
         if isinstance(bug.get("resolution"), str) and bug["resolution"]:
             line += f" {bug['resolution']}"
         lines[("bugzilla", bug_id)] = line
-    return lines  # ids in `faults` or missing from `bugs` stay failed
+    return True, lines  # ids in `faults` or missing from `bugs` stay failed
 
 
 # ---- Gerrit -------------------------------------------------------------------------------
@@ -222,9 +267,14 @@ async def _tower(client: httpx.AsyncClient, cfg: LinksConfig, guid: str) -> Line
     body = _json(response.text)
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(attributes, dict) or not isinstance(attributes.get("is_completed"), bool):
+    if not isinstance(attributes, dict):
         return {}
-    state = "completed" if attributes["is_completed"] else "open"
+    if attributes.get("is_active") is False:  # Tower keeps deleted todos, marked inactive
+        state = "deleted"
+    elif isinstance(attributes.get("is_completed"), bool):
+        state = "completed" if attributes["is_completed"] else "open"
+    else:
+        return {}
     return {("tower", guid): f"tower {guid} status {state}"}
 
 

@@ -3,17 +3,18 @@
 A task item keeps `links` as target -> string set; the reverse index keeps one item per
 (target#id, task). Every change to a link writes both in one TransactWrite, so the index
 never disagrees with the tasks. No request path scans: the reverse lookup and the
-unlink-from-all page through the index by key.
+unlink-from-all page through the index by key. A transaction that loses a race is tried
+again, with `core.retry`'s backoff, for as long as its budget lasts; then the answer is 409.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from ..core import ids, resources
+from ..core import ids, resources, retry
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import connectors, targets
 from .config import links_config
@@ -21,7 +22,7 @@ from .models import ItemLinkModel, LinkIndexModel, TaskModel
 
 TASK_ID_LEN = 24
 PAGE = 50  # index items per unlink-from-all transaction: 2 writes each, 100 per transaction
-RETRIES = 5
+RETRY_BUDGET_S = retry.BUDGET_S  # seconds a change keeps trying before it answers 409
 
 
 def link_key(target: str, target_id: str) -> str:
@@ -52,6 +53,34 @@ def _is_cancelled(exc: TransactWriteError) -> bool:
     return exc.cause_response_code == "TransactionCanceledException"
 
 
+def _committed(write: Callable[[], None]) -> bool:
+    """False when DynamoDB cancelled the transaction (a condition failed or a concurrent
+    transaction won); nothing was written then, so the caller may look and try again."""
+    try:
+        write()
+    except TransactWriteError as exc:
+        if not _is_cancelled(exc):
+            raise
+        return False
+    return True
+
+
+def _until_settled(step: Callable[[], bool | None], conflict: str) -> bool:
+    """Run `step` until it settles (True: changed, False: nothing to change) rather than
+    losing a race (None); Conflict once RETRY_BUDGET_S is spent."""
+    settled: list[bool] = []
+
+    def attempt(_: int) -> bool:
+        outcome = step()
+        if outcome is not None:
+            settled.append(outcome)
+        return outcome is not None
+
+    if not retry.until_done(attempt, budget_s=RETRY_BUDGET_S):
+        raise Conflict(conflict)
+    return settled[0]
+
+
 # ---- tasks --------------------------------------------------------------------------------
 
 
@@ -75,20 +104,20 @@ def get_task(task_id: str) -> dict:
 def delete_task(task_id: str) -> None:
     """Remove the task and all its index entries in one transaction, at the version read,
     so a link made concurrently either lands before (and is removed) or fails."""
-    for attempt in range(RETRIES):
-        model = _load(task_id)
-        try:
-            with resources.transaction() as tx:
-                tx.delete(model, condition=TaskModel.version == model.version)
-                for target, values in _links(model).items():
-                    for value in values:
-                        tx.delete(LinkIndexModel(link_key(target, value), model.task_id))
-            return
-        except TransactWriteError as exc:
-            if not _is_cancelled(exc):
-                raise
-        _backoff(attempt)
-    raise Conflict(f"task {task_id} is changing too fast to delete; try again")
+
+    def step() -> bool | None:
+        model = _load(task_id)  # gone meanwhile: NotFound
+        return True if _committed(lambda: _delete_tx(model)) else None
+
+    _until_settled(step, f"task {task_id} is changing too fast to delete; try again")
+
+
+def _delete_tx(model: TaskModel) -> None:
+    with resources.transaction() as tx:
+        tx.delete(model, condition=TaskModel.version == model.version)
+        for target, values in _links(model).items():
+            for value in values:
+                tx.delete(LinkIndexModel(link_key(target, value), model.task_id))
 
 
 def tower_todo(task_id: str) -> str | None:
@@ -114,55 +143,47 @@ def link(task_id: str, target: str, target_id: str) -> bool:
     """Link once; linking again is a no-op. Returns True when something was added."""
     task_id = check_task_id(task_id)
     target, value = targets.normalise(target, target_id)
-    path = TaskModel.links[target]
     limit = links_config().max_links
-    for attempt in range(RETRIES):
-        try:
-            with resources.transaction() as tx:
-                tx.update(
-                    TaskModel(task_id=task_id),
-                    actions=[
-                        path.add({value}),
-                        TaskModel.link_count.add(1),
-                        TaskModel.version.add(1),
-                    ],
-                    condition=TaskModel.task_id.exists()
-                    & ~path.contains(value)
-                    & (TaskModel.link_count < limit),
-                )
-                tx.save(LinkIndexModel(link_key(target, value), task_id))
+
+    def step() -> bool | None:
+        if _committed(lambda: _link_tx(task_id, target, value, limit)):
             return True
-        except TransactWriteError as exc:
-            if not _is_cancelled(exc):
-                raise
         model = _load(task_id)  # why was it refused?
         if value in _links(model).get(target, []):
             return False
         if model.link_count >= limit:
             raise BadRequest(f"task {task_id} already has {limit} links, the most a task may have")
-        _backoff(attempt)  # a concurrent transaction on the same task: try again
-    raise Conflict(f"task {task_id} is changing too fast; try again")
+        return None  # a concurrent transaction on the same task: try again
+
+    return _until_settled(step, f"task {task_id} is changing too fast; try again")
+
+
+def _link_tx(task_id: str, target: str, value: str, limit: int) -> None:
+    path = TaskModel.links[target]
+    with resources.transaction() as tx:
+        tx.update(
+            TaskModel(task_id=task_id),
+            actions=[path.add({value}), TaskModel.link_count.add(1), TaskModel.version.add(1)],
+            condition=TaskModel.task_id.exists()
+            & ~path.contains(value)
+            & (TaskModel.link_count < limit),
+        )
+        tx.save(LinkIndexModel(link_key(target, value), task_id))
 
 
 def unlink(task_id: str, target: str, target_id: str) -> bool:
     """Remove one link and its index entry; unlinking what is not linked is a no-op."""
     task_id = check_task_id(task_id)
     target, value = targets.normalise(target, target_id)
-    for attempt in range(RETRIES):
-        try:
-            _unlink_tx([(task_id, target, value)])
+
+    def step() -> bool | None:
+        if _committed(lambda: _unlink_tx([(task_id, target, value)])):
             return True
-        except TransactWriteError as exc:
-            if not _is_cancelled(exc):
-                raise
         if value not in _links(_load(task_id)).get(target, []):
             return False
-        _backoff(attempt)
-    raise Conflict(f"task {task_id} is changing too fast; try again")
+        return None
 
-
-def _backoff(attempt: int) -> None:
-    time.sleep(0.02 * (attempt + 1))
+    return _until_settled(step, f"task {task_id} is changing too fast; try again")
 
 
 def _unlink_tx(pairs: list[tuple[str, str, str]]) -> None:
@@ -216,13 +237,9 @@ def unlink_everywhere(target: str, target_id: str) -> int:
     key = link_key(target, value)
     done = 0
     for page in _index_pages(key, PAGE):
-        try:
-            _unlink_tx([(task_id, target, value) for task_id in page])
+        if _committed(partial(_unlink_tx, [(t, target, value) for t in page])):
             done += len(page)
             continue
-        except TransactWriteError as exc:
-            if not _is_cancelled(exc):
-                raise
         # someone changed one of these tasks meanwhile: settle them one by one
         for task_id in page:
             try:
@@ -239,7 +256,8 @@ def _drop_index_item_if_unlinked(task_id: str, target: str, value: str) -> None:
     """An index item must not outlive its link; removed only while the task (if any) does
     not hold the link, so a link re-made meanwhile keeps its entry."""
     path = TaskModel.links[target]
-    try:
+
+    def write() -> None:
         with resources.transaction() as tx:
             tx.condition_check(
                 TaskModel,
@@ -247,9 +265,8 @@ def _drop_index_item_if_unlinked(task_id: str, target: str, value: str) -> None:
                 condition=TaskModel.task_id.does_not_exist() | ~path.contains(value),
             )
             tx.delete(LinkIndexModel(link_key(target, value), task_id))
-    except TransactWriteError as exc:
-        if not _is_cancelled(exc):
-            raise
+
+    _committed(write)  # refused: the link is back, and keeps its entry
 
 
 # ---- flat links between items (the successor's `/links`) ---------------------------------
@@ -265,17 +282,31 @@ def _flat_pair(target_a: str, a_id: str, target_b: str, b_id: str) -> tuple[str,
 
 def link_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
     """Idempotent: both directions are plain puts of the same two items."""
-    a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with resources.transaction() as tx:
-        tx.save(ItemLinkModel(a, b))
-        tx.save(ItemLinkModel(b, a))
+    _flat_write(_flat_pair(target_a, a_id, target_b, b_id), linked=True)
 
 
 def unlink_items(target_a: str, a_id: str, target_b: str, b_id: str) -> None:
-    a, b = _flat_pair(target_a, a_id, target_b, b_id)
-    with resources.transaction() as tx:
-        tx.delete(ItemLinkModel(a, b))
-        tx.delete(ItemLinkModel(b, a))
+    _flat_write(_flat_pair(target_a, a_id, target_b, b_id), linked=False)
+
+
+def _flat_write(pair: tuple[str, str], *, linked: bool) -> None:
+    """Both directions in one TransactWrite; without conditions it is cancelled only by a
+    concurrent transaction on the same items, and then simply written again."""
+    a, b = pair
+
+    def write() -> None:
+        with resources.transaction() as tx:
+            for item in (ItemLinkModel(a, b), ItemLinkModel(b, a)):
+                if linked:
+                    tx.save(item)
+                else:
+                    tx.delete(item)
+
+    names = " and ".join(key.replace("#", " ", 1) for key in pair)
+    _until_settled(
+        lambda: True if _committed(write) else None,
+        f"{names} are changing too fast; try again",
+    )
 
 
 def flat_names() -> tuple[str, ...]:

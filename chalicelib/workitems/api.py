@@ -10,15 +10,43 @@ from __future__ import annotations
 import re
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, TaskhubError
+from ..core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Stale,
+    TaskhubError,
+    Unauthorized,
+    Unavailable,
+)
 from ..core.face import Face, FaceRequest, json_response, parse_json
-from . import service
+from ..core.identity import login as identity_login
+from ..core.validation import validate
+from . import copying, creating, deleting, errors, queries, relations, transitions, updating
 from . import validation as v
 from .catalog import FACE
+from .context import PERMISSIONS, Failure
 
 OK = {"code": 200, "errcode": "OK", "type": "OK"}
 
-# ONES code -> (HTTP status, type, errcode)
+# The one error map: domain error -> ONES code, the nearest class along the error's MRO, so
+# a plain core error gets the code of its kind. ONES code -> (HTTP status, type, errcode).
+ONES_CODES: dict[type[TaskhubError], int] = {
+    errors.TaskToModifyMissing: 603,
+    errors.BadTaskUuid: 607,
+    errors.TaskExists: 608,
+    errors.TaskMissing: 610,
+    errors.BadFieldValue: 611,
+    Stale: 820,
+    errors.RelatedToItself: 821,
+    BadRequest: 801,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 608,
+    Unavailable: 503,
+}
 CODES = {
     401: (401, "Unauthorized", "AuthFailure"),
     403: (403, "PermissionDenied", "PermissionDenied"),
@@ -34,15 +62,24 @@ CODES = {
     820: (409, "ServerUpdateStampOutdated", "ServerUpdateStampOutdated"),
     821: (400, "InvalidParameter", "InvalidParameter.Task.RelatedToSelf"),
 }
-DEFAULT_CODE = {400: 801, 401: 401, 403: 403, 404: 404, 409: 608, 503: 503}
+
+
+def code_of(exc: TaskhubError) -> int:
+    """The ONES code of an error, for the error body and for bad_tasks / errors entries."""
+    return next((ONES_CODES[k] for k in type(exc).__mro__ if k in ONES_CODES), 500)
 
 
 def render_error(exc: TaskhubError):
-    code = exc.code if exc.code in CODES else DEFAULT_CODE.get(exc.status, 500)
+    code = code_of(exc)
     status, kind, errcode = CODES[code]
     return json_response(
         {"code": code, "errcode": errcode, "type": kind, "desc": exc.message}, status
     )
+
+
+def failures(items: list[Failure]) -> list[dict]:
+    """`bad_tasks` / `errors`: each failed item with its code."""
+    return [{"uuid": f.uuid, "code": code_of(f.error), "desc": f.error.message} for f in items]
 
 
 face = Face(
@@ -53,7 +90,7 @@ face = Face(
     render_error=render_error,
     error_keys=("code", "errcode", "type"),
 )
-register_permissions(FACE, service.PERMISSIONS)
+register_permissions(FACE, PERMISSIONS)
 
 
 # a line's code up to `//`: everything but quotes and slashes, whole JSON strings, or a lone
@@ -73,36 +110,54 @@ def body(request: FaceRequest, model):
     except BadRequest as exc:
         text = request.text() if b"//" in request.raw_body else ""
         if not text:
-            raise BadRequest(exc.message, code=service.INVALID) from exc
+            raise BadRequest(exc.message) from exc
         try:
             data = parse_json(strip_comments(text))
         except BadRequest as again:
-            raise BadRequest(again.message, code=service.INVALID) from exc
+            raise BadRequest(again.message) from exc
         if not isinstance(data, dict):
-            raise BadRequest("request body must be a JSON object", code=service.INVALID) from exc
-    return service.parse(model, data)
+            raise BadRequest("request body must be a JSON object") from exc
+    return validate(model, data)
 
 
 @face.route("/auth/login", methods=("POST",), public=True)
 def login(request: FaceRequest):
     """The only public route: email + password -> user with uuid and token."""
     item = body(request, v.Login)
-    return service.login(item.email, item.password)
+    session = identity_login.login(item.email, item.password, face=FACE, client="ones-login")
+    return login_body(session)
+
+
+def login_body(session: identity_login.Session) -> dict:
+    user = session.user
+    return {
+        "user": {
+            "uuid": user.uuid,
+            "email": user.email,
+            "name": user.name,
+            "token": session.token,
+            "status": 1,
+        },
+        "teams": [{"uuid": ns.ns_id, "name": ns.name} for ns in session.of_kind("team")],
+    }
 
 
 @face.route("/team/{teamUUID}/tasks/add2", methods=("POST",))
 def add_tasks(request: FaceRequest, teamUUID: str):
-    return service.add_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    created, bad = creating.add_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"tasks": created, "bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/update2", methods=("POST",))
 def update2(request: FaceRequest, teamUUID: str):
-    return service.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    bad = updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/update3", methods=("POST",))
 def update3(request: FaceRequest, teamUUID: str):
-    return service.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    bad = updating.update_tasks(request.principal, teamUUID, body(request, v.Batch).tasks)
+    return {"bad_tasks": failures(bad)}
 
 
 @face.route("/team/{teamUUID}/tasks/info", methods=("GET", "POST"))
@@ -110,67 +165,68 @@ def tasks_info(request: FaceRequest, teamUUID: str):
     if request.method == "GET":
         raw = request.query.get("ids", "")
         data = {"ids": [i.strip() for i in raw.split(",") if i.strip()]}
-        ids = service.parse(v.Ids, data).ids
+        ids = validate(v.Ids, data).ids
     else:
         ids = body(request, v.Ids).ids
-    return service.tasks_info(request.principal, teamUUID, ids)
+    tasks, failed = queries.tasks_info(request.principal, teamUUID, ids)
+    return {"tasks": tasks, "count": len(tasks), "errors": failures(failed)}
 
 
 @face.route("/team/{teamUUID}/tasks", methods=("GET",))
 def list_tasks(request: FaceRequest, teamUUID: str):
     """Beyond ONES: a paged, filtered list served from an index."""
-    query = service.parse(v.ListQuery, request.query)
-    return service.list_tasks(request.principal, teamUUID, query)
+    query = validate(v.ListQuery, request.query)
+    return queries.list_tasks(request.principal, teamUUID, query)
 
 
 @face.route("/team/{teamUUID}/task_stats", methods=("GET",))
 def task_stats(request: FaceRequest, teamUUID: str):
-    return service.task_stats(request.principal, teamUUID)
+    return queries.task_stats(request.principal, teamUUID)
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/info", methods=("GET",))
 def task_info(request: FaceRequest, teamUUID: str, taskUUID: str):
     """By uuid or by the per-team number."""
-    return service.task_info(request.principal, teamUUID, taskUUID)
+    return queries.task_info(request.principal, teamUUID, taskUUID)
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/delete", methods=("POST",))
 def delete_task(request: FaceRequest, teamUUID: str, taskUUID: str):
-    service.delete_task(request.principal, teamUUID, taskUUID)
+    deleting.delete_task(request.principal, teamUUID, taskUUID)
     return OK
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/copy", methods=("POST",))
 def copy_task(request: FaceRequest, teamUUID: str, taskUUID: str):
-    return service.copy_task(request.principal, teamUUID, taskUUID, body(request, v.Copy))
+    return copying.copy_task(request.principal, teamUUID, taskUUID, body(request, v.Copy))
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/transitions", methods=("GET",))
-def transitions(request: FaceRequest, teamUUID: str, taskUUID: str):
-    return service.transitions(request.principal, teamUUID, taskUUID)
+def task_transitions(request: FaceRequest, teamUUID: str, taskUUID: str):
+    return transitions.transitions(request.principal, teamUUID, taskUUID)
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/new_transit", methods=("POST",))
 def new_transit(request: FaceRequest, teamUUID: str, taskUUID: str):
     item = body(request, v.Transit)
-    service.transit(request.principal, teamUUID, taskUUID, item.transition_uuid)
+    transitions.transit(request.principal, teamUUID, taskUUID, item.transition_uuid)
     return OK
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/related_tasks", methods=("POST",))
 def related_tasks(request: FaceRequest, teamUUID: str, taskUUID: str):
-    service.relate(request.principal, teamUUID, taskUUID, body(request, v.Relate))
+    relations.relate(request.principal, teamUUID, taskUUID, body(request, v.Relate))
     return OK
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/delete/related_tasks", methods=("POST",))
 def delete_related_tasks(request: FaceRequest, teamUUID: str, taskUUID: str):
-    service.unrelate(request.principal, teamUUID, taskUUID, body(request, v.Unrelate))
+    relations.unrelate(request.principal, teamUUID, taskUUID, body(request, v.Unrelate))
     return OK
 
 
 @face.route("/team/{teamUUID}/task/{taskUUID}/activities", methods=("GET",))
 def activities(request: FaceRequest, teamUUID: str, taskUUID: str):
     """Beyond ONES: who changed which field from what to what, and when."""
-    query = service.parse(v.PageQuery, request.query)
-    return service.activities(request.principal, teamUUID, taskUUID, query)
+    query = validate(v.PageQuery, request.query)
+    return queries.activities(request.principal, teamUUID, taskUUID, query)

@@ -4,6 +4,10 @@ Sections: teams, projects, issue_types (and sub issue types), statuses, transiti
 priorities (options of field012), fields (custom, type 1-16) and sprints. Teams and projects
 are also identity namespaces (face `ones`; a project's parent is its team), so project
 permissions inherit team membership. A request loads its team's catalog with one Query.
+
+The export goes through those namespaces (the `by_face` directory): teams and projects are
+namespaces of kind `team` / `project`, and every other section is a Query per team on the
+`<kind>#` keys of its catalog.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import workspace
+from ..core import cursors, ids, workspace
 from ..core.errors import BadRequest
 from ..core.identity import service as identity
-from ..core.workspace import Plan, section, tally
+from ..core.workspace import Page, Plan, section, tally
 from .models import CatalogModel
 
 FACE = "ones"
@@ -143,6 +147,13 @@ class Catalog:
         ]
 
 
+def issue_type_scope_uuid(project_uuid: str, issue_type_uuid: str) -> str:
+    """ONES's issue type scope is an issue type as set up in one project. Here issue types are
+    the team's and every project has them all, so a scope is one (project, issue type) pair and
+    its 8-character uuid is derived from the pair: stable, and the same in every answer."""
+    return ids.derived_alnum(8, FACE, "issue_type_scope", project_uuid, issue_type_uuid)
+
+
 KINDS = {
     "project": "projects",
     "issue_type": "issue_types",
@@ -221,13 +232,62 @@ def _apply_simple(kind: str, items: list[Item]) -> dict[str, int]:
     return counts
 
 
+# ---- export (each section's items as its apply stores them) -------------------------------
+
+
+def _namespace_rows(kind: str) -> workspace.Rows:
+    def rows(start: Any, limit: int):
+        return identity.namespaces_of_face(FACE, limit, start, kind=kind)
+
+    return rows
+
+
+def _with_members(lookup: Any) -> workspace.Emit:
+    """A team or project as stored (`lookup(namespace)`), with its namespace's members; a
+    namespace of that kind with no catalog entry (made by the namespaces section) is none."""
+
+    def emit(ns: identity.Namespace, found: list[Any]) -> list[dict[str, Any]]:
+        data = lookup(ns)
+        return [{**data, "members": dict(found)}] if data is not None else []
+
+    return emit
+
+
+def _exporter(kind: str) -> workspace.ItemExport:
+    """Every team's entries of one kind, a Query per team."""
+
+    def entries(team: identity.Namespace, start: Any, limit: int) -> tuple[list[Any], Any]:
+        start = cursors.check_key(start, team.ns_id, "team_uuid", "key")
+        if start is not None and not start["key"]["S"].startswith(f"{kind}#"):
+            raise BadRequest("cursor is not valid", field="cursor")  # outside the Query's range
+        found, more = cursors.page_of(
+            CatalogModel.query(
+                team.ns_id,
+                CatalogModel.key.startswith(f"{kind}#"),
+                limit=limit,
+                last_evaluated_key=start,
+            )
+        )
+        return [json.loads(item.data) for item in found], more
+
+    def export(page: Page, at: Any) -> Any:
+        return workspace.walk(page, at, _namespace_rows("team"), lambda _, found: found, entries)
+
+    return export
+
+
+def _export_teams(page: Page, at: Any) -> Any:
+    emit = _with_members(lambda ns: _stored(ns.ns_id, "team"))
+    return workspace.walk(page, at, _namespace_rows("team"), emit, workspace.members)
+
+
 def _check_teams(items: list[TeamItem], plan: Plan) -> None:
     _unique("teams", items)
     for item in items:
         _check_members("teams", item.uuid, item.members, plan)
 
 
-@section("teams", TeamItem, order=20, check=_check_teams)
+@section("teams", TeamItem, order=20, check=_check_teams, export=_export_teams)
 def _apply_teams(items: list[TeamItem], plan: Plan) -> dict[str, int]:
     counts = tally()
     for item in items:
@@ -240,6 +300,13 @@ def _apply_teams(items: list[TeamItem], plan: Plan) -> dict[str, int]:
     return counts
 
 
+def _export_projects(page: Page, at: Any) -> Any:
+    emit = _with_members(
+        lambda ns: _stored(ns.parent, f"project#{ns.ns_id}") if ns.parent else None
+    )
+    return workspace.walk(page, at, _namespace_rows("project"), emit, workspace.members)
+
+
 def _check_projects(items: list[ProjectItem], plan: Plan) -> None:
     _unique("projects", items)
     for item in items:
@@ -247,7 +314,7 @@ def _check_projects(items: list[ProjectItem], plan: Plan) -> None:
         _check_members("projects", item.uuid, item.members, plan)
 
 
-@section("projects", ProjectItem, order=21, check=_check_projects)
+@section("projects", ProjectItem, order=21, check=_check_projects, export=_export_projects)
 def _apply_projects(items: list[ProjectItem], plan: Plan) -> dict[str, int]:
     counts = tally()
     for item in items:
@@ -269,7 +336,7 @@ def _check_statuses(items: list[StatusItem], plan: Plan) -> None:
         _need_team(plan, "statuses", item.team)
 
 
-@section("statuses", StatusItem, order=22, check=_check_statuses)
+@section("statuses", StatusItem, order=22, check=_check_statuses, export=_exporter("status"))
 def _apply_statuses(items: list[StatusItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("status", items)
 
@@ -284,7 +351,9 @@ def _check_issue_types(items: list[IssueTypeItem], plan: Plan) -> None:
             raise BadRequest(f"issue_types: {item.uuid}: unknown status {item.default_status}")
 
 
-@section("issue_types", IssueTypeItem, order=23, check=_check_issue_types)
+@section(
+    "issue_types", IssueTypeItem, order=23, check=_check_issue_types, export=_exporter("issue_type")
+)
 def _apply_issue_types(items: list[IssueTypeItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("issue_type", items)
 
@@ -302,7 +371,13 @@ def _check_transitions(items: list[TransitionItem], plan: Plan) -> None:
             raise BadRequest(f"transitions: {item.uuid}: unknown issue type {item.issue_type}")
 
 
-@section("transitions", TransitionItem, order=24, check=_check_transitions)
+@section(
+    "transitions",
+    TransitionItem,
+    order=24,
+    check=_check_transitions,
+    export=_exporter("transition"),
+)
 def _apply_transitions(items: list[TransitionItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("transition", items)
 
@@ -313,7 +388,9 @@ def _check_priorities(items: list[PriorityItem], plan: Plan) -> None:
         _need_team(plan, "priorities", item.team)
 
 
-@section("priorities", PriorityItem, order=25, check=_check_priorities)
+@section(
+    "priorities", PriorityItem, order=25, check=_check_priorities, export=_exporter("priority")
+)
 def _apply_priorities(items: list[PriorityItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("priority", items)
 
@@ -332,7 +409,7 @@ def _check_fields(items: list[FieldItem], plan: Plan) -> None:
             raise BadRequest(f"fields: {item.uuid}: only types 1 and 16 have options")
 
 
-@section("fields", FieldItem, order=26, check=_check_fields)
+@section("fields", FieldItem, order=26, check=_check_fields, export=_exporter("field"))
 def _apply_fields(items: list[FieldItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("field", items)
 
@@ -345,7 +422,7 @@ def _check_sprints(items: list[SprintItem], plan: Plan) -> None:
             raise BadRequest(f"sprints: {item.uuid}: unknown project {item.project}")
 
 
-@section("sprints", SprintItem, order=27, check=_check_sprints)
+@section("sprints", SprintItem, order=27, check=_check_sprints, export=_exporter("sprint"))
 def _apply_sprints(items: list[SprintItem], plan: Plan) -> dict[str, int]:
     return _apply_simple("sprint", items)
 

@@ -17,11 +17,10 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from ..core import ids, resources
-from ..core.errors import Conflict
+from ..core.errors import Stale
 from ..core.retry import until_done
 from .models import ActivityModel, TaskModel, TeamCounterModel
 
-STALE = 820
 HISTORY_TEXT = 2000  # longer texts are kept in history as their first characters + "…"
 
 
@@ -140,4 +139,4 @@ def next_stamp(previous: int = 0) -> int:
 def retry(step: Callable[[int], bool], what: str) -> None:
     """Run `step(attempt)` until it commits; it raises for answers other than retry."""
     if not until_done(step):
-        raise Conflict(f"{what}: too many concurrent changes, try again", code=STALE)
+        raise Stale(f"{what}: too many concurrent changes, try again")

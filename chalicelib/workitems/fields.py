@@ -1,14 +1,18 @@
 """Field values of ONES tasks (seed 001 `field_value`): built-in fields and type checks.
 
 Every built-in attribute can also be set through `field_values` (field001 summary, ...);
-custom fields come from the team catalog. A value that does not fit the field's type is
-code 611; a built-in the document marks as not settable is code 801.
+custom fields come from the team catalog. A value that does not fit the field's type is a
+BadFieldValue; malformed `field_values`, or a built-in the document marks as not settable, is
+a BadRequest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from ..core.errors import BadRequest
+from .errors import BadFieldValue
 
 # field uuid -> (task attribute, type, settable on create, settable on update)
 BUILTIN: dict[str, tuple[str, int, bool, bool]] = {
@@ -34,18 +38,11 @@ MAX_INT = 2**63 - 1
 MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z: dates are seconds, not milliseconds
 
 
-class FieldValueError(Exception):
-    """A value that does not fit its field (611), or a field that cannot be set (801)."""
-
-    def __init__(self, message: str, code: int = 611):
-        super().__init__(message)
-        self.code = code
-
-
 @dataclass
 class Lookups:
-    """What type checks need to know about the world; filled by the service."""
+    """What type checks need to know about the world; filled by the use cases."""
 
+    custom: dict[str, dict]  # the team's custom fields by uuid
     options: dict[str, set[str]]  # field uuid -> option uuids (priority is field012)
     sprints: set[str]
     projects: set[str]
@@ -60,10 +57,10 @@ def _is_int(value: Any) -> bool:
 
 
 def check_value(field_uuid: str, ftype: int, value: Any, look: Lookups) -> Any:
-    """Return the value to store, or raise FieldValueError. None clears a field."""
+    """Return the value to store, or raise BadFieldValue. None clears a field."""
     if value is None:
         return None
-    bad = FieldValueError(f"{field_uuid}: invalid value for field type {ftype}")
+    bad = BadFieldValue(f"{field_uuid}: invalid value for field type {ftype}")
     if ftype in (2, 15):
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             raise bad
@@ -111,36 +108,37 @@ def check_value(field_uuid: str, ftype: int, value: Any, look: Lookups) -> Any:
 
 
 def split_field_values(
-    raw: Any, custom: dict[str, dict], look: Lookups, *, creating: bool
+    raw: Any, look: Lookups, *, creating: bool
 ) -> tuple[dict[str, Any], dict[str, dict]]:
     """Check `field_values`; returns (built-in attribute values, custom values by field)."""
     if raw is None:
         return {}, {}
     if not isinstance(raw, list) or len(raw) > 200:
-        raise FieldValueError("field_values must be a list of at most 200 items", 801)
+        raise BadRequest("field_values must be a list of at most 200 items")
+    custom = look.custom
     builtin: dict[str, Any] = {}
     values: dict[str, dict] = {}
     for entry in raw:
         if not isinstance(entry, dict) or not isinstance(entry.get("field_uuid"), str):
-            raise FieldValueError("field_values: each item needs field_uuid, type, value", 801)
+            raise BadRequest("field_values: each item needs field_uuid, type, value")
         field_uuid, ftype = entry["field_uuid"], entry.get("type")
         if not _is_int(ftype) or "value" not in entry:
-            raise FieldValueError(f"{field_uuid}: type and value are required", 801)
+            raise BadRequest(f"{field_uuid}: type and value are required")
         if field_uuid in BUILTIN:
             attr, expected, on_create, on_update = BUILTIN[field_uuid]
             if not (on_create if creating else on_update):
                 when = "created" if creating else "updated"
-                raise FieldValueError(f"{field_uuid} ({attr}) cannot be {when} here", 801)
+                raise BadRequest(f"{field_uuid} ({attr}) cannot be {when} here")
             if ftype != expected:
-                raise FieldValueError(f"{field_uuid}: type must be {expected}")
+                raise BadFieldValue(f"{field_uuid}: type must be {expected}")
             builtin[attr] = check_value(field_uuid, ftype, entry["value"], look)
         elif field_uuid in custom:
             if ftype != custom[field_uuid]["type"]:
-                raise FieldValueError(f"{field_uuid}: type must be {custom[field_uuid]['type']}")
+                raise BadFieldValue(f"{field_uuid}: type must be {custom[field_uuid]['type']}")
             value = check_value(field_uuid, ftype, entry["value"], look)
             values[field_uuid] = {"type": ftype, "value": value}
         else:
-            raise FieldValueError(f"{field_uuid}: unknown field")
+            raise BadFieldValue(f"{field_uuid}: unknown field")
     return builtin, values
 
 

@@ -1,7 +1,7 @@
 """PynamoDB models of the work-items domain (seed 001, ONES legacy task API).
 
-Only `service.py` and `catalog.py` touch them. Key choices:
-- tasks are keyed by their global uuid (ONES uuids are unique across teams, 608 is global);
+Only the use-case modules of this domain and `catalog.py` touch them. Key choices:
+- tasks are keyed by their global uuid (ONES uuids are unique across teams, so a taken uuid is taken everywhere);
 - every paged list is a GSI keyed `<team>#<filter value>` with the per-team `number` as
   range key, so a list is one Query per page in a stable order;
 - counters (per-team number, per-project and per-sprint stats) are items of their own,

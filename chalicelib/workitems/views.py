@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from . import fields as fieldlib
+from .catalog import issue_type_scope_uuid
 from .models import TaskModel
 
 
@@ -65,6 +66,7 @@ def view(
         "tags": "",
         "sprint_uuid": task.sprint_uuid,
         "project_uuid": task.project_uuid,
+        "issue_type_scope_uuid": issue_type_scope_uuid(task.project_uuid, task.issue_type_uuid),
         "issue_type_uuid": task.issue_type_uuid,
         "sub_issue_type_uuid": task.sub_issue_type_uuid or "",
         "status_uuid": task.status_uuid,

@@ -85,6 +85,28 @@ def test_roles_map_to_face_permissions_and_inherit_from_parent(aws):
     assert not auth.Principal(user).can("demo", "proj1", "write")  # nearest role wins
 
 
+def test_resolved_roles_of_child_namespaces_match_role_in(aws):
+    """One batched read gives every project the role `role_in` walks to, read by read."""
+    user, _ = identity.upsert_user(name="B", email="b@x.io")
+    identity.upsert_namespace("demo", "team2", kind="team")
+    for project in ("projA", "projB", "projC"):
+        identity.upsert_namespace("demo", project, kind="project", parent="team2")
+    identity.set_membership("demo", "team2", user.uuid, "member")
+    identity.set_membership("demo", "projB", user.uuid, "viewer")
+    principal = auth.Principal(user)
+    principal.resolve_roles("demo", "team2", ["projA", "projB", "projC"])
+    for project in ("projA", "projB", "projC"):
+        assert principal.role("demo", project) == identity.role_in(user.uuid, "demo", project)
+    assert identity.own_roles(user.uuid, "demo", ["team2", "projB", "projC"]) == {
+        "team2": "member",
+        "projB": "viewer",
+    }
+    outsider, _ = identity.upsert_user(name="C", email="c@x.io")
+    principal = auth.Principal(outsider)
+    principal.resolve_roles("demo", "team2", ["projA"])
+    assert principal.role("demo", "projA") is None
+
+
 def test_authenticate_accepts_each_faces_native_headers(aws):
     user, _ = identity.upsert_user(name="A", email="a@x.io")
     token, _ = identity.issue_token(user.uuid)

@@ -10,30 +10,8 @@ import subprocess
 import tempfile
 import time
 
-from tests.workitems.conftest import DANA, P1, PREFIX, TEAM, WORKSPACE
-
 from .conftest import LocalServer, wait_for
-
-ONES = f"{PREFIX}/team/{TEAM}"
-
-
-def ones_login(server: LocalServer) -> dict[str, str]:
-    server.admin(WORKSPACE)
-    status, body = server.call(
-        "POST", f"{PREFIX}/auth/login", {"email": "dana@example.com", "password": "pa55word"}
-    )
-    assert status == 200, body
-    return {"Ones-User-Id": DANA, "Ones-Auth-Token": body["user"]["token"]}
-
-
-def new_task(uuid: str, summary: str = "") -> dict:
-    return {
-        "uuid": uuid,
-        "assign": DANA,
-        "summary": summary or uuid,
-        "project_uuid": P1,
-        "issue_type_uuid": "FF78d8EL",
-    }
+from .ones import ONES, new_task, ones_login
 
 
 def _load(server: LocalServer) -> dict:

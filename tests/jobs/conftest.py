@@ -9,9 +9,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from botocore.stub import Stubber
 
 from chalicelib.core import aws as aws_clients
 from chalicelib.core import resources
+from chalicelib.core.policies import TAG_KEY
 from chalicelib.core.pump import sqs_event
 from chalicelib.jobs import engine, runner, worker
 
@@ -159,3 +161,25 @@ def fast_engine(monkeypatch):
     monkeypatch.setattr(engine, "WAIT_S", 0)
     monkeypatch.setattr(engine, "POLL_S", 0)
     monkeypatch.setattr(runner, "WATCH_S", 0.05)
+
+
+@pytest.fixture
+def ec2():
+    """EC2's tags of the instances registered as nodes (moto's EC2 is not in the store)."""
+    with Stubber(aws_clients.client("ec2")) as stub:
+        yield stub
+
+
+def tagged(ec2, nodes, project=PROJECT):
+    """Answer the one tag lookup of an apply (up to 200 instances) with the project's tag."""
+    instances = sorted(n["instance_id"] for n in nodes)
+    ec2.add_response(
+        "describe_tags",
+        {"Tags": [{"Key": TAG_KEY, "Value": project, "ResourceId": i} for i in instances]},
+        {
+            "Filters": [
+                {"Name": "resource-id", "Values": instances},
+                {"Name": "key", "Values": [TAG_KEY]},
+            ]
+        },
+    )

@@ -16,7 +16,7 @@ from chalicelib.core.policies import TAG_KEY
 from chalicelib.jobs import engine, executors, runs
 from chalicelib.jobs.steps import StepCommand, ssm_script
 
-from .conftest import PROJECT, drain, receive, workspace
+from .conftest import PROJECT, drain, receive, tagged, workspace
 
 I0, I1 = "i-0123456789abcdef0", "i-0123456789abcdef1"
 C1 = "0b5a2f7e-1c3d-4e5f-8a9b-0c1d2e3f4a5b"  # a command id as SSM makes them
@@ -39,28 +39,6 @@ def ssm(monkeypatch):
         stub.sent = sent
         yield stub
     client.meta.events.unregister("provide-client-params.ssm.SendCommand")
-
-
-@pytest.fixture
-def ec2():
-    """EC2's tags of the instances registered as nodes (moto's EC2 is not in the store)."""
-    with Stubber(aws_clients.client("ec2")) as stub:
-        yield stub
-
-
-def tagged(ec2, nodes, project=PROJECT):
-    """Answer each node's tag lookup with the project's tag."""
-    for node in nodes:
-        ec2.add_response(
-            "describe_tags",
-            {"Tags": [{"Key": TAG_KEY, "Value": project, "ResourceId": node["instance_id"]}]},
-            {
-                "Filters": [
-                    {"Name": "resource-id", "Values": [node["instance_id"]]},
-                    {"Name": "key", "Values": [TAG_KEY]},
-                ]
-            },
-        )
 
 
 def setup(jobx, apply_workspace, ec2, nodes="web1,web2", script="echo $version"):

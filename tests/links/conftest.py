@@ -5,13 +5,17 @@ Tower."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import resources
 from chalicelib.links import config as links_config
 from chalicelib.links import connectors
 
@@ -77,6 +81,29 @@ def dtask(api, apply_workspace, settings_env):
     return Caller()
 
 
+def losing_transactions(monkeypatch, times: int) -> list[int]:
+    """The next `times` transactions lose to a concurrent one: DynamoDB cancels them with
+    TransactionConflict and writes nothing. Returns the list of those lost so far."""
+    real = resources.transaction
+    lost: list[int] = []
+
+    def lose():
+        reason = {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}
+        error = {"Code": "TransactionCanceledException", "Message": "[TransactionConflict]"}
+        cause = ClientError({"Error": error, "CancellationReasons": [reason]}, "Transact")
+        raise TransactWriteError("Failed to write transaction items", cause=cause)
+
+    def transaction():
+        tx = real()
+        if len(lost) < times:
+            lost.append(1)
+            tx._commit = lose
+        return tx
+
+    monkeypatch.setattr(resources, "transaction", transaction)
+    return lost
+
+
 # ---- the fake trackers --------------------------------------------------------------------
 
 CHANGE_ID = "I" + "a" * 40
@@ -91,28 +118,46 @@ class Trackers:
 
     def __init__(self):
         self.requests: list[tuple[str, str, dict[str, str], dict[str, list[str]]]] = []
-        self.release = threading.Event()  # lets the slow answer go once the test is done
+        self.release = threading.Event()  # lets the slow answers go once the test is done
         self.bugs = {
+            "1": {"status": "ASSIGNED", "resolution": "", "is_open": True},
             "123": {"status": "CONFIRMED", "resolution": "", "is_open": True},
             "124": {"status": "RESOLVED", "resolution": "FIXED", "is_open": False},
             "125": {"status": "NEW", "resolution": "", "is_open": True},
+            # slow, but known: a failed line for them means link_info did not wait
+            "999": {"status": "NEW", "resolution": "", "is_open": True},
+            "999999": {"status": "NEW", "resolution": "", "is_open": True},
         }
         self.invalid_bugs = {"404"}  # Bugzilla refuses the whole request: error 101
         self.secret_bugs = {"666"}  # error 102, access denied
         self.faulty_bugs = {"777"}  # listed in `faults`
-        self.slow_bug = "999999"  # held back past the timeout
+        self.slow_bugs = {"999", "999999"}  # any request naming one is held back
+        self.slow_bug = "999999"
         self.dropping_bug = "888888"  # the connection drops before any answer
         self.changes = {
             "4567": "MERGED",
             "4568": "NEW",
             CHANGE_ID: "ABANDONED",
             f"my/project~master~{CHANGE_ID}": "MERGED",
+            "9001": "NEW",  # slow
         }
-        self.todos = {"d9bb255f3c6d4deca4c7a127bb90b9be": True, "0" * 32: False}
         self.slow_todo, self.dropping_todo = "a" * 32, "b" * 32
+        self.todos = {"d9bb255f3c6d4deca4c7a127bb90b9be": True, "0" * 32: False}
+        self.todos[self.slow_todo] = False
+        self.deleted_todos = {"c" * 32, "e" * 32}  # answered with `is_active: false`
+        self.todos.update({"c" * 32: False, "e" * 32: True})
 
     def seen(self, prefix: str) -> list:
         return [r for r in self.requests if r[1].startswith(prefix)]
+
+    def bugzilla_ids(self) -> list[str]:
+        """The `id` parameter of every Bugzilla request, sorted."""
+        return sorted(r[3]["id"][0] for r in self.seen("/bugzilla/"))
+
+    def hold(self) -> None:
+        """A slow answer: held until the test is over (at most 30 s), so it can never
+        arrive within link_info's timeout, however slowly the machine runs."""
+        self.release.wait(30)
 
 
 def handler_for(trackers: Trackers):
@@ -124,11 +169,12 @@ def handler_for(trackers: Trackers):
 
         def send(self, status: int, body: str, ctype: str = "application/json"):
             data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(OSError):  # a held answer's client has given up
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         def drop(self):
             self.close_connection = True
@@ -154,8 +200,8 @@ def handler_for(trackers: Trackers):
             ids = query.get("id", [""])[0].split(",")
             if query.get("include_fields", [""])[0] != "id,status,resolution,is_open":
                 return self.send(400, json.dumps({"error": True, "code": 1, "message": "?"}))
-            if trackers.slow_bug in ids:
-                trackers.release.wait(1.0)
+            if trackers.slow_bugs & set(ids):
+                trackers.hold()
             if trackers.dropping_bug in ids:
                 return self.drop()
             for bug in ids:
@@ -200,7 +246,7 @@ def handler_for(trackers: Trackers):
                 if headers.get("authorization") != f"Basic {expected}":
                     return self.send(401, "Unauthorized", "text/plain")
             if change == "9001":  # slow
-                trackers.release.wait(1.0)
+                trackers.hold()
             if change == "9002":  # the connection drops before any answer
                 return self.drop()
             if change == "9003":  # a proxy's error page instead of JSON
@@ -215,7 +261,7 @@ def handler_for(trackers: Trackers):
             if headers.get("authorization") != f"Bearer {trackers.tower_token}":
                 return self.send(401, json.dumps({"errors": [{"status": "401"}]}))
             if guid == trackers.slow_todo:
-                trackers.release.wait(1.0)
+                trackers.hold()
             if guid == trackers.dropping_todo:
                 return self.drop()
             if guid not in trackers.todos:
@@ -228,7 +274,11 @@ def handler_for(trackers: Trackers):
                 "data": {
                     "id": guid,
                     "type": "todos",
-                    "attributes": {"title": "t", "is_completed": trackers.todos[guid]},
+                    "attributes": {
+                        "title": "t",
+                        "is_completed": trackers.todos[guid],
+                        "is_active": guid not in trackers.deleted_todos,
+                    },
                 }
             }
             self.send(200, json.dumps(body), "application/vnd.api+json")
@@ -245,7 +295,7 @@ class TrackerServer(ThreadingHTTPServer):
 @pytest.fixture
 def trackers(settings_env):
     """A real HTTP server on 127.0.0.1 (ephemeral port) speaking the three trackers' APIs;
-    the DTask settings point at it with a 0.5 s timeout and the cache off."""
+    the DTask settings point at it with a 1 s timeout and the cache off."""
     state = Trackers()
     server = TrackerServer(("127.0.0.1", 0), handler_for(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -260,7 +310,7 @@ def trackers(settings_env):
         TASKHUB_GERRIT_PASSWORD=state.gerrit_password,
         TASKHUB_TOWER_URL=f"{base}/tower",
         TASKHUB_TOWER_TOKEN=state.tower_token,
-        TASKHUB_LINKS_TIMEOUT="0.5",
+        TASKHUB_LINKS_TIMEOUT="1",
         TASKHUB_LINKS_CACHE_TTL="0",
     )
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from chalicelib.links import service
 from chalicelib.links.models import ItemLinkModel
 
-from .conftest import MEMBER, VIEWER, bearer
+from .conftest import MEMBER, VIEWER, bearer, losing_transactions
 
 GUID = "d9bb255f3c6d4deca4c7a127bb90b9be"
 
@@ -113,3 +114,27 @@ def test_the_successors_named_form(dtask, api):
     status, body = dtask("PUT", "/links", body={"bugzilla": [1], "gerrit": "2"})
     assert status == 400 and "bugzilla: expected an id" in body["result"], body
     assert [i.other_key for i in ItemLinkModel.query("gerrit#2")] == []
+
+
+def test_flat_links_retry_lost_races_then_answer_409(dtask, monkeypatch):
+    """Two puts in one TransactWrite can still lose to a concurrent transaction on the same
+    items: tried again like the task links, never a 500."""
+    pair = {"target_a": "bugzilla", "a_id": "10", "target_b": "gerrit", "b_id": "12"}
+    ok = (200, {"error": False, "result": True})
+    for method in ("PUT", "DELETE"):
+        lost = losing_transactions(monkeypatch, 8)
+        assert dtask(method, "/links", body=pair) == ok, method
+        assert len(lost) == 8
+        monkeypatch.undo()
+    assert dtask("PUT", "/links", body=pair) == ok
+    losing_transactions(monkeypatch, 10**6)
+    monkeypatch.setattr(service, "RETRY_BUDGET_S", 0.05)
+    for method in ("PUT", "DELETE"):
+        assert dtask(method, "/links", body=pair) == (
+            409,
+            {"error": True, "result": "bugzilla 10 and gerrit 12 are changing too fast; try again"},
+        ), method
+    monkeypatch.undo()
+    assert dtask("GET", "/links", body={"target": "bugzilla", "id": "10"})[1]["result"] == {
+        "gerrit": ["12"]
+    }

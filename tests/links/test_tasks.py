@@ -12,7 +12,7 @@ from chalicelib.core.metering import count_calls
 from chalicelib.links import service
 from chalicelib.links.models import LinkIndexModel, TaskModel
 
-from .conftest import CHANGE_ID, OUTSIDER, VIEWER
+from .conftest import CHANGE_ID, OUTSIDER, VIEWER, losing_transactions
 
 GUID = "d9bb255f3c6d4deca4c7a127bb90b9be"
 
@@ -246,6 +246,42 @@ def test_delete_racing_a_link_leaves_no_orphan_index_entry(dtask, monkeypatch):
     monkeypatch.setattr(service, "_load", load_then_race)
     service.delete_task(task_id)
     assert raced and index_of("bugzilla", "1") == [] and index_of("bugzilla", "2") == []
+
+
+def test_changes_that_lose_many_races_in_a_row_still_land(dtask, monkeypatch):
+    """More lost races than the five tries there used to be: the retry budget is time."""
+    task_id = dtask.new_task()
+    service.link(task_id, "bugzilla", "1")
+    ok = (200, {"error": False, "result": True})
+    for method, path in [
+        ("PUT", f"/task/{task_id}/link/bugzilla/2"),
+        ("DELETE", f"/task/{task_id}/link/bugzilla/1"),
+        ("DELETE", f"/task/{task_id}"),
+    ]:
+        lost = losing_transactions(monkeypatch, 8)
+        assert dtask(method, path) == ok, (method, path)
+        assert len(lost) == 8
+        monkeypatch.undo()
+    assert dtask("GET", f"/task/{task_id}")[0] == 404
+    assert index_of("bugzilla", "1") == index_of("bugzilla", "2") == []
+
+
+def test_a_change_that_keeps_losing_is_a_409_and_writes_nothing(dtask, monkeypatch):
+    task_id = dtask.new_task()
+    service.link(task_id, "bugzilla", "1")
+    losing_transactions(monkeypatch, 10**6)
+    monkeypatch.setattr(service, "RETRY_BUDGET_S", 0.05)
+    changing = f"task {task_id} is changing too fast"
+    for method, path, message in [
+        ("PUT", f"/task/{task_id}/link/bugzilla/2", f"{changing}; try again"),
+        ("DELETE", f"/task/{task_id}/link/bugzilla/1", f"{changing}; try again"),
+        ("DELETE", "/task/link/bugzilla/1", f"{changing}; try again"),
+        ("DELETE", f"/task/{task_id}", f"{changing} to delete; try again"),
+    ]:
+        assert dtask(method, path) == (409, {"error": True, "result": message}), (method, path)
+    monkeypatch.undo()
+    assert service.links_of(task_id) == {"bugzilla": ["1"]}
+    assert index_of("bugzilla", "1") == [task_id] and index_of("bugzilla", "2") == []
 
 
 def test_concurrent_links_to_one_task_are_all_kept(dtask):

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import TaskhubError
 from chalicelib.core.identity import service as identity
-from chalicelib.workitems import service
+from chalicelib.workitems import creating, transitions, updating
+from chalicelib.workitems.api import code_of
 
 from .conftest import DANA, P2, PEI, TASK_TYPE, TEAM
 
@@ -39,11 +40,11 @@ def new_task(uuid, **extra):
 def test_concurrent_creates_get_distinct_dense_numbers(ones):
     def batch(i):
         tasks = [new_task(f"DU6krHBNc{i}{j:06d}") for j in range(6)]
-        return lambda: service.add_tasks(principal(), TEAM, tasks)
+        return lambda: creating.add_tasks(principal(), TEAM, tasks)
 
     results = run_all([batch(i) for i in range(4)])
-    assert all(r["bad_tasks"] == [] for r in results)
-    numbers = sorted(t["number"] for r in results for t in r["tasks"])
+    assert all(bad == [] for _created, bad in results)
+    numbers = sorted(t["number"] for created, _bad in results for t in created)
     assert numbers == list(range(1, 25))
     assert ones.project_counts() == (24, 0, 0)
 
@@ -53,10 +54,10 @@ def test_racing_transits_move_the_count_once(ones):
 
     def attempt():
         try:
-            service.transit(principal(), TEAM, task["uuid"], "TrShort1")
+            transitions.transit(principal(), TEAM, task["uuid"], "TrShort1")
             return "ok"
         except TaskhubError as exc:
-            return exc.code
+            return code_of(exc)
 
     outcomes = run_all([attempt] * 5)
     assert outcomes.count("ok") == 1 and set(outcomes) <= {"ok", 801}
@@ -71,11 +72,11 @@ def test_same_stale_stamp_only_one_writer_wins(ones):
 
     def attempt(i):
         item = {"uuid": task["uuid"], "summary": f"writer {i}", "server_update_stamp": stamp}
-        return lambda: service.update_tasks(principal(), TEAM, [item])["bad_tasks"]
+        return lambda: updating.update_tasks(principal(), TEAM, [item])
 
     results = run_all([attempt(i) for i in range(5)])
     assert sorted(len(r) for r in results) == [0, 1, 1, 1, 1]
-    assert {b["code"] for r in results for b in r} == {820}
+    assert {code_of(b.error) for r in results for b in r} == {820}
 
 
 def test_concurrent_updates_of_different_fields_all_land(ones):
@@ -91,7 +92,7 @@ def test_concurrent_updates_of_different_fields_all_land(ones):
 
     def attempt(change):
         item = {"uuid": task["uuid"], **change}
-        return lambda: service.update_tasks(principal(), TEAM, [item])["bad_tasks"]
+        return lambda: updating.update_tasks(principal(), TEAM, [item])
 
     assert run_all([attempt(u) for u in updates]) == [[]] * len(updates)
     info = ones.info(task["uuid"])
@@ -108,10 +109,10 @@ def test_subtasks_created_while_the_parent_transits(ones):
 
     def child(i):
         item = new_task(f"DU6krHBNchild{i:03d}", parent_uuid=parent["uuid"])
-        return lambda: service.add_tasks(principal(), TEAM, [item])["bad_tasks"]
+        return lambda: creating.add_tasks(principal(), TEAM, [item])[1]
 
     def transit():
-        service.transit(principal(), TEAM, parent["uuid"], "TrStart1")
+        transitions.transit(principal(), TEAM, parent["uuid"], "TrStart1")
         return []
 
     assert run_all([child(i) for i in range(5)] + [transit]) == [[]] * 6

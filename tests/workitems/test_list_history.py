@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
-from .conftest import DANA, P1, P2, PEI, SPRINT2, TEAM, VERA
+from bench.ones_data import bulk_tasks
+from chalicelib.core.metering import count_calls
+
+from .conftest import DANA, P1, P2, PEI, SPRINT2, TASK_TYPE, TEAM, TODO, VERA
 
 
 def listing(ones, user=DANA, **params):
@@ -51,7 +54,7 @@ def test_list_respects_project_permissions_and_bad_input(ones):
     status, body = listing(ones, user=VERA)
     assert status == 200 and [t["project_uuid"] for t in body["tasks"]] == [P1]
     status, body = listing(ones, user=VERA, project_uuid=P2)
-    assert status == 403 and body["code"] == 403
+    assert status == 404 and body["code"] == 404  # as a project that does not exist
     for params in (
         {"limit": 0},
         {"limit": "many"},
@@ -91,7 +94,7 @@ def test_activities_record_who_changed_what(ones):
     assert third["action"] == "transit" and not body["has_more"]
     assert third["changes"] == [{"field": "status_uuid", "old": "MZQu4VaM", "new": "4HfKoazf"}]
     status, body = ones.call("GET", f"/team/{TEAM}/task/{task['uuid']}/activities", user=VERA)
-    assert status == 403
+    assert status == 404
     status, body = ones.call("GET", f"/team/{TEAM}/task/DU6krHBNmissing1/activities")
     assert status == 404
 
@@ -130,3 +133,39 @@ def test_a_cursor_belongs_to_its_query(ones):
     assert status == 400 and other["code"] == 801
     status, same = listing(ones, assign=PEI, limit=5, cursor=body["cursor"])
     assert status == 200 and same["count"] == 2
+
+
+def test_a_sparse_filter_reads_a_bounded_window_and_pages_on(ones):
+    """Each request is one Query of at most MAX_EXAMINED tasks: a page the filters leave
+    short (or empty) says has_more and gives the cursor to go on from; walking the cursors
+    finds every match once."""
+    first = ones.new("sparse01")
+    bulk_tasks(
+        450, 2, team=TEAM, user=DANA, project=P2, sprint=SPRINT2, issue_type=TASK_TYPE, status=TODO
+    )
+    last = ones.new("sparse02")
+    for task in (first, last):
+        assert ones.transit(task["uuid"], "TrShort1")[0] == 200
+    pages, cursor = [], None
+    while True:
+        params = {"project_uuid": P2, "status_category": "done", "limit": 20}
+        with count_calls() as calls:
+            status, body = listing(ones, **params, **({"cursor": cursor} if cursor else {}))
+        assert status == 200 and calls["dynamodb.Query"] == 2  # the catalog, one page
+        pages.append([t["number"] for t in body["tasks"]])
+        assert body["has_more"] == (body["cursor"] is not None)
+        if not body["has_more"]:
+            break
+        cursor = body["cursor"]
+    assert pages == [[452], [], [1]]  # 452 tasks, MAX_EXAMINED = 200 a request
+
+
+def test_a_viewer_of_one_project_lists_it_from_its_own_index(ones):
+    ones.new("viewLst1", project_uuid=P1)
+    bulk_tasks(
+        300, 2, team=TEAM, user=DANA, project=P2, sprint=SPRINT2, issue_type=TASK_TYPE, status=TODO
+    )
+    with count_calls() as calls:
+        status, body = listing(ones, user=VERA, limit=5)
+    assert status == 200 and [t["number"] for t in body["tasks"]] == [1]
+    assert not body["has_more"] and calls["dynamodb.Query"] == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import DANA, DANA_TOKEN, P1, P2, PREFIX, TEAM, TODO
+from .conftest import DANA, DANA_TOKEN, P1, P2, PREFIX, STORY_TYPE, TEAM, TODO
 
 HEADERS = {
     "Content-Type": "application/json",
@@ -191,3 +191,91 @@ def test_update_delete_stats_copy_info_examples(ones, api):
     assert status == 200
     assert body["count"] == 2 and body["errors"] == []
     assert [t["uuid"] for t in body["tasks"]] == ["DU6krHBNJPoQgfJv", "DU6krHBNNKSnnHNI"]
+
+
+# every key of the seed's `task/:uuid/info` answer (返回示例 of 获取工作项详情)
+INFO_EXAMPLE_KEYS = [
+    "uuid",
+    "owner",
+    "assign",
+    "tags",
+    "sprint_uuid",
+    "project_uuid",
+    "issue_type_scope_uuid",
+    "issue_type_uuid",
+    "sub_issue_type_uuid",
+    "status_uuid",
+    "create_time",
+    "deadline",
+    "status",
+    "summary",
+    "desc",
+    "desc_rich",
+    "parent_uuid",
+    "position",
+    "number",
+    "priority",
+    "assess_manhour",
+    "total_manhour",
+    "remaining_manhour",
+    "estimate_variance",
+    "time_progress",
+    "attribute",
+    "watchers",
+    "field_values",
+    "server_update_stamp",
+    "related_tasks",
+    "links",
+    "subtasks",
+    "path",
+    "code_commits",
+    "related_task_count",
+    "visible_subtask_count",
+    "subtask_count",
+    "discussion_count",
+    "attachment_count",
+    "related_cases",
+    "related_plan_cases",
+    "related_testcase_plans",
+    "related_wiki_pages",
+    "related_activities",
+    "related_devops_commits",
+    "publish_version",
+    "publish_content",
+    "publish_content_done_count",
+    "publish_content_count",
+    "manhours",
+    "product_uuids",
+    "SkipCheckFieldPermissions",
+    "manhourStatisticMode",
+    "link_source_task",
+]
+
+
+def test_every_task_view_has_every_key_of_the_info_example(ones, api):
+    added = ones.new("keysTsk1")
+    status, body = send(api, "POST", f"/team/{TEAM}/task/{added['uuid']}/copy", COPY_EXAMPLE)
+    assert status == 200, body
+    copied = body["task"]
+    info = ones.info(added["uuid"])
+    _status, batch = send(api, "GET", f"/team/{TEAM}/tasks/info?ids={added['uuid']}")
+    _status, page = send(api, "GET", f"/team/{TEAM}/tasks?project_uuid={P2}")
+    for name, task in (
+        ("add2", added),
+        ("copy", copied),
+        ("info", info),
+        ("tasks/info", batch["tasks"][0]),
+        ("list", page["tasks"][0]),
+    ):
+        assert set(INFO_EXAMPLE_KEYS) <= set(task), (name, set(INFO_EXAMPLE_KEYS) - set(task))
+
+
+def test_issue_type_scope_is_one_stable_uuid_per_project_and_issue_type(ones):
+    one, two = ones.new("scopeA01"), ones.new("scopeA02")
+    story = ones.new("scopeB01", issue_type_uuid=STORY_TYPE)
+    elsewhere = ones.new("scopeC01", project_uuid=P1)
+    scope = one["issue_type_scope_uuid"]
+    assert len(scope) == 8 and scope.isalnum() and scope.isascii()
+    assert two["issue_type_scope_uuid"] == scope == ones.info(one["uuid"])["issue_type_scope_uuid"]
+    assert story["issue_type_scope_uuid"] != scope
+    assert elsewhere["issue_type_scope_uuid"] not in (scope, story["issue_type_scope_uuid"])

@@ -134,7 +134,7 @@ def test_reparent_moves_subtask_counts(ones):
 
 def test_unknown_team_and_empty_update(ones):
     status, body = ones.call("POST", "/team/NoTeam00/tasks/update2", {"tasks": [{"uuid": "x"}]})
-    assert status == 404 and body["code"] == 404
+    assert status == 403 and body["code"] == 403
     task = ones.new("noop0001")
     assert ones.update({"uuid": task["uuid"]}) == []
     assert ones.info(task["uuid"])["server_update_stamp"] == task["server_update_stamp"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 
+from chalicelib.core import cursors, workspace
 from chalicelib.core.identity import service as identity
 from chalicelib.workitems import catalog
 
+from ..conftest import make_admin, page_rows
 from .conftest import P1, PEI, TEAM, VERA, WORKSPACE
 
 
@@ -86,3 +88,72 @@ def test_bad_documents_write_nothing(api, admin):
         status, body = api.call("PUT", "/admin/v1/workspace", document, admin)
         assert status == 400 and message in body["error"]["message"], (message, body)
     assert catalog.load(TEAM) is None
+
+
+CATALOG = ("teams", "projects", "statuses", "issue_types", "transitions", "priorities")
+CATALOG += ("fields", "sprints")
+
+
+def test_the_catalog_exports_as_applied_and_applies_back_unchanged(
+    api, admin, apply_workspace, export_workspace
+):
+    apply_workspace(WORKSPACE)
+    document, _ = export_workspace()
+    for name in CATALOG:
+        assert sorted(document[name], key=lambda i: i["uuid"]) == sorted(
+            catalog_items(name), key=lambda i: i["uuid"]
+        ), name
+    again = apply_workspace(document)
+    assert all(again[name]["created"] == again[name]["updated"] == 0 for name in again), again
+
+
+def test_catalog_export_pages_join_into_the_whole(api, admin, apply_workspace, export_workspace):
+    apply_workspace(WORKSPACE)
+    two, project = "TeamTwo1", "TwoProject000001"
+    other = {  # a second team, so the per-team sections go on from one team to the next
+        "teams": [{"uuid": two, "name": "Two", "members": {PEI: "admin"}}],
+        "projects": [{"uuid": project, "team": two, "name": "P"}],
+        "statuses": [{"uuid": "St2Todo1", "team": two, "name": "New", "category": "to_do"}],
+        "sprints": [{"uuid": "Sp2First", "team": two, "project": project, "name": "x"}],
+    }
+    apply_workspace(other)
+    whole, _ = export_workspace()
+    for limit in (1, 2, 3, 7):
+        document, pages = export_workspace(limit)
+        assert document == whole, limit
+        assert all(page_rows(page) <= limit for page in pages), limit
+
+
+def test_catalog_export_onto_an_empty_store_makes_the_same_catalog(
+    aws, api, admin, apply_workspace, export_workspace
+):
+    apply_workspace(WORKSPACE)
+    loaded = catalog.load(TEAM)
+    document, _ = export_workspace(5)
+    aws.truncate()
+    status, body = api.call("PUT", "/admin/v1/workspace", document, make_admin())
+    assert status == 200, body
+    assert body["applied"]["statuses"] == {"created": 3, "updated": 0, "unchanged": 0}
+    assert catalog.load(TEAM) == loaded
+    assert identity.role_in(VERA, "ones", P1) == "viewer"
+    assert export_workspace(5)[0] == document
+
+
+def catalog_items(name: str) -> list[dict]:
+    """What the export of a section holds for WORKSPACE: every field, defaults too."""
+    model = workspace.SECTIONS[name].item
+    return [model.model_validate(item).model_dump() for item in WORKSPACE[name]]
+
+
+def test_a_catalog_cursor_outside_its_query_is_refused(api, admin, apply_workspace):
+    apply_workspace(WORKSPACE)
+    team = {"face": {"S": "ones"}, "kind": {"S": "team"}, "key": {"S": f"ones:{TEAM}"}}
+    project = {**team, "kind": {"S": "project"}}  # a key the Query of teams never reaches
+    field = {"team_uuid": {"S": TEAM}, "key": {"S": "field#FtXt0001"}}
+    for position in (
+        {"s": "teams", "at": {"o": project}},
+        {"s": "statuses", "at": {"o": None, "i": field}},
+    ):
+        query = f"limit=5&cursor={cursors.encode(position)}"
+        status, body = api.call("GET", f"/admin/v1/workspace?{query}", headers=admin)
+        assert status == 400 and body["error"]["message"] == "cursor is not valid", body

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from ..resources import table
@@ -15,6 +20,22 @@ class UserByEmail(GlobalSecondaryIndex):
         projection = KeysOnlyProjection()
 
     email = UnicodeAttribute(hash_key=True)
+
+
+class UserDirectory(GlobalSecondaryIndex):
+    """Users by status, then uuid: the directory the admin export pages through.
+
+    Nearly every user is `active`, so this is one partition, which is fine for users: admins
+    write them rarely (one partition takes 1000 writes a second) and only the export reads it.
+    It is keyed on an attribute every user already has, so adding it to a table with users
+    needs no backfill, and the password hash is not projected into it."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = IncludeProjection(["name", "email", "is_admin"])
+
+    status = UnicodeAttribute(hash_key=True)
+    uuid = UnicodeAttribute(range_key=True)
 
 
 @table
@@ -30,6 +51,7 @@ class UserModel(Model):
     status = UnicodeAttribute(default="active")
     created_at = NumberAttribute()
     by_email = UserByEmail()
+    by_status = UserDirectory()
 
 
 class TokenById(GlobalSecondaryIndex):
@@ -80,6 +102,21 @@ class AccessKeyModel(Model):
     revoked_at = NumberAttribute(null=True)
 
 
+class NamespaceByFace(GlobalSecondaryIndex):
+    """A face's namespaces by kind: the directory the admin export pages through (ONES teams
+    are `ones` / `team`).
+
+    One partition per face, which is fine for namespaces: admins write them rarely and only
+    the export reads this. Keyed on attributes every namespace already has: no backfill."""
+
+    class Meta:
+        index_name = "by_face"
+        projection = AllProjection()
+
+    face = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(range_key=True)
+
+
 @table
 class NamespaceModel(Model):
     """A team, project or org of one face; `key` is `<face>:<id>`; `parent` is an id of the same face."""
@@ -93,6 +130,7 @@ class NamespaceModel(Model):
     kind = UnicodeAttribute()
     name = UnicodeAttribute(default="")
     parent = UnicodeAttribute(null=True)
+    by_face = NamespaceByFace()
 
 
 class MembershipByUser(GlobalSecondaryIndex):

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from .. import crypto, ids
+from .. import crypto, cursors, ids
 from ..errors import BadRequest, NotFound, Unauthorized
 from .models import AccessKeyModel, MembershipModel, NamespaceModel, TokenModel, UserModel
 
 ROLES = ("viewer", "member", "admin")
+ACTIVE = "active"  # the status of a user who may sign in; no other status is written yet
 USER_UUID_RE = re.compile(r"^[A-Za-z0-9]{8}$")
 
 
@@ -58,6 +60,14 @@ def get_user(uuid: str) -> User | None:
         return User.of(UserModel.get(uuid))
     except DoesNotExist:
         return None
+
+
+def active_users(limit: int, start: dict | None) -> Iterator[tuple[User, dict | None]]:
+    """The user directory: active users in uuid order, each with the key to go on after it."""
+    start = cursors.check_key(start, ACTIVE, "status", "uuid")
+    found = UserModel.by_status.query(ACTIVE, limit=limit, last_evaluated_key=start)
+    for model, key in cursors.keyed(found):
+        yield User.of(model), key
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -114,7 +124,7 @@ def check_password(email: str, password: str) -> User:
     user = find_user_by_email(email)
     if user is not None:
         model = UserModel.get(user.uuid)
-        if model.status == "active" and crypto.verify_password(password, model.password_hash):
+        if model.status == ACTIVE and crypto.verify_password(password, model.password_hash):
             return user
     raise Unauthorized("invalid email or password")
 
@@ -193,7 +203,7 @@ def user_for_token(token: str) -> User:
     if model.revoked_at is not None:
         raise Unauthorized("token revoked")
     user = get_user(model.user_uuid)
-    if user is None or user.status != "active":
+    if user is None or user.status != ACTIVE:
         raise Unauthorized("user disabled")
     return user
 
@@ -225,17 +235,25 @@ def access_key_secret(ak: str) -> tuple[User, str]:
     if model.revoked_at is not None:
         raise Unauthorized("access key revoked")
     user = get_user(model.user_uuid)
-    if user is None or user.status != "active":
+    if user is None or user.status != ACTIVE:
         raise Unauthorized("user disabled")
     return user, crypto.decrypt(model.secret_encrypted)
 
 
-def revoke_access_key(ak: str) -> None:
+ACCESS_KEY_ID_RE = re.compile(r"^[A-Z0-9]{20}$")
+
+
+def revoke_access_key(ak: str) -> str:
+    """Revoke a key; revoking it again keeps the first revocation. Returns the key id."""
+    if not ACCESS_KEY_ID_RE.match(ak):  # never a key, and never a GetItem DynamoDB refuses
+        raise NotFound("access key not found")
     try:
         model = AccessKeyModel.get(ak)
     except DoesNotExist as exc:
         raise NotFound("access key not found") from exc
-    model.update(actions=[AccessKeyModel.revoked_at.set(ids.now_ms())])
+    if model.revoked_at is None:
+        model.update(actions=[AccessKeyModel.revoked_at.set(ids.now_ms())])
+    return ak
 
 
 # ---- namespaces and memberships ----------------------------------------------------------
@@ -304,6 +322,44 @@ def role_in(user_uuid: str, face: str, ns_id: str) -> str | None:
             return None
         key = namespace_key(face, parent) if parent else None
     return None
+
+
+def namespaces_of_face(
+    face: str, limit: int, start: dict | None, *, kind: str | None = None
+) -> Iterator[tuple[Namespace, dict | None]]:
+    """A face's namespaces (of one kind, or all) by kind, each with the key to go on after it."""
+    start = cursors.check_key(start, face, "face", "kind", "key")
+    if start is not None and kind is not None and start["kind"] != {"S": kind}:
+        raise BadRequest("cursor is not valid", field="cursor")  # outside the Query's range
+    found = NamespaceModel.by_face.query(
+        face,
+        NamespaceModel.kind == kind if kind is not None else None,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    for m, key in cursors.keyed(found):
+        yield Namespace(m.face, m.ns_id, m.kind, m.name, m.parent), key
+
+
+def members_page(
+    face: str, ns_id: str, limit: int, start: dict | None
+) -> tuple[list[tuple[str, str]], dict | None]:
+    """Up to `limit` (user, role) of a namespace in user order, and the key to go on from."""
+    key = namespace_key(face, ns_id)
+    start = cursors.check_key(start, key, "ns_key", "user_uuid")
+    found, more = cursors.page_of(MembershipModel.query(key, limit=limit, last_evaluated_key=start))
+    return [(m.user_uuid, m.role) for m in found], more
+
+
+def own_roles(user_uuid: str, face: str, ns_ids: Iterable[str]) -> dict[str, str]:
+    """The user's own roles among `ns_ids` (nothing inherited), in batched reads."""
+    keys = [(namespace_key(face, ns_id), user_uuid) for ns_id in dict.fromkeys(ns_ids)]
+    prefix = len(namespace_key(face, ""))
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 100):
+        for membership in MembershipModel.batch_get(keys[start : start + 100]):
+            found[membership.ns_key[prefix:]] = membership.role
+    return found
 
 
 def members_of(face: str, ns_id: str) -> list[tuple[str, str]]:

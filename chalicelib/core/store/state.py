@@ -427,20 +427,8 @@ def snapshot(put_blob: Callable[[bytes], str]) -> Iterator[dict[str, Any]]:
                         },
                     },
                 )
-            chunk: list[dict] = []
-            for item in table.all_items():
-                chunk.append(item.to_json()["Attributes"])
-                if len(chunk) >= ITEMS_PER_RECORD:
-                    yield {
-                        "k": "ddb",
-                        "a": account,
-                        "r": region,
-                        "t": table.name,
-                        "put": chunk,
-                        "del": [],
-                    }
-                    chunk = []
-            if chunk:
+            items = [item.to_json()["Attributes"] for item in table.all_items()]
+            for chunk in _chunked(items):
                 yield {
                     "k": "ddb",
                     "a": account,
@@ -454,13 +442,13 @@ def snapshot(put_blob: Callable[[bytes], str]) -> Iterator[dict[str, Any]]:
         for queue in queues:
             yield _call("sqs", account, region, "AmazonSQS.CreateQueue", _queue_spec(queue))
             states = [_message_state(m) for m in queue._messages]
-            for i in range(0, len(states), ITEMS_PER_RECORD):
+            for chunk in _chunked(states):
                 yield {
                     "k": "sqs",
                     "a": account,
                     "r": region,
                     "q": queue.name,
-                    "put": states[i : i + ITEMS_PER_RECORD],
+                    "put": chunk,
                     "del": [],
                 }
     for account, _partition, backend in _each(s3_backends):
@@ -485,6 +473,11 @@ def snapshot(put_blob: Callable[[bytes], str]) -> Iterator[dict[str, Any]]:
                 yield _call(
                     "ssm", account, region, "AmazonSSM.PutParameter", _parameter_spec(versions[-1])
                 )
+
+
+def _chunked(values: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(values), ITEMS_PER_RECORD):
+        yield values[i : i + ITEMS_PER_RECORD]
 
 
 def _table_spec(table: Table) -> dict[str, Any]:
