@@ -143,9 +143,10 @@ def list_groups(request: FaceRequest, projectid: str):
 
 @face.route("/group/{projectid}", methods=("POST",))
 def create_group(request: FaceRequest, projectid: str):
+    """JOBX answers `data: true`; the new id rides along as a top-level extra."""
     user = _allow(request, projectid, "write")
     group = catalog.create_group(projectid, user, _parse(request, GroupIn))
-    return Data(group, id=group["id"])
+    return Data(True, id=group["id"])
 
 
 @face.route("/group/{projectid}/{id}", methods=("GET",))
@@ -157,7 +158,8 @@ def get_group(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}/{id}", methods=("POST",))
 def update_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    return True
 
 
 @face.route("/group/{projectid}/{id}", methods=("DELETE",))

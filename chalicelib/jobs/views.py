@@ -24,19 +24,36 @@ def fmt_time(ms: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
 
 
+def wire_time(ms: int | None) -> str | None:
+    """JOBX's times: `YYYY-MM-DD HH:MM:SS` (UTC here), `null` until set."""
+    return fmt_time(ms) or None
+
+
+def group_number(key: str) -> str:
+    """A group's id as JOBX sends it: digits without the padding of the stored key."""
+    return (key.lstrip("0") or "0") if key.isdigit() else key
+
+
 def render_group(group: GroupModel) -> dict[str, Any]:
-    return {
-        "id": group.id,
+    """JOBX's group fields (`node` for a list group, `percent` for a percent group, as
+    saved), then taskhub's extras (who created and edited it, when)."""
+    data = {
+        "id": group_number(group.id),
+        "projectid": group.project,
         "name": group.name,
         "note": group.note,
         "group_type": group.group_type,
-        "node": group.node,
-        "percent": group.percent,
-        "create_user": group.create_user,
-        "create_time": fmt_time(group.create_time),
-        "edit_user": group.edit_user,
-        "edit_time": fmt_time(group.edit_time),
+        "group_uuid": group.group_uuid,
+        "edit_time": wire_time(group.edit_time),
     }
+    field = "node" if group.group_type == "list" else "percent"
+    data[field] = getattr(group, field)
+    data.update(
+        create_user=group.create_user,
+        create_time=wire_time(group.create_time),
+        edit_user=group.edit_user,
+    )
+    return data
 
 
 def render_job(job: JobModel) -> dict[str, Any]:
