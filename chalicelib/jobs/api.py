@@ -17,7 +17,7 @@ from typing import Any
 from chalice import Response
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, TaskhubError
+from ..core.errors import BadRequest, Conflict, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
@@ -219,10 +219,20 @@ TASK_FILTERS = ("name", "user", "status", "time_start", "time_end", "taskuuid")
 
 @face.route("/task/{projectid}", methods=("GET",))
 def list_tasks(request: FaceRequest, projectid: str):
+    """JOBX's list: every task, oldest first (capped, see reports.all_tasks). `page_size` or
+    `cursor` ask for one page instead, newest first; `order=asc|desc` sets either order."""
     _allow(request, projectid, "read")
     filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
-    limit = _int(request, "page_size", 20, 1, 100)
-    page = reports.list_tasks(projectid, filters, limit, request.query.get("cursor"))
+    cursor = request.query.get("cursor")
+    paged = bool(cursor or request.query.get("page_size"))
+    order = request.query.get("order") or ("desc" if paged else "asc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("check format fail order: asc or desc")
+    if paged:
+        limit = _int(request, "page_size", 20, 1, 100)
+        page = reports.list_tasks(projectid, filters, limit, cursor, newest_first=order == "desc")
+    else:
+        page = reports.all_tasks(projectid, filters, newest_first=order == "desc")
     return Data(page["data"], cursor=page["cursor"])
 
 
@@ -388,28 +398,39 @@ def third_groupnames(request: FaceRequest):
 def third_dry_run(request: FaceRequest):
     body = _parse(request, ThirdIn)
     _allow(request, body.project_id, "write")
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
     runs.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    if runs.uuid_taken(uuid):  # what invoke would answer as already created
+        raise Conflict("uuid has already existed in the task")
+    return _third({"stat": True, "uuid": uuid, "msg": "ok"})
 
 
 @face.route("/third/interface/invoke", methods=("POST",))
 def third_invoke(request: FaceRequest):
+    """JOBX's answers: `{stat, uuid, data: 1}`, a repeat `{stat, info}` (uuid as an extra)."""
     body = _parse(request, ThirdIn)
     user = _allow(request, body.project_id, "write")
+    params = body.params
     run = RunIn(
-        jobname=body.params.jobname,
-        group=body.params.group,
-        variable=body.params.variable,
-        uuid=body.uuid,
+        jobname=params.jobname,
+        group=params.group,
+        variable=params.variable,
+        uuid=runs.third_uuid(body.uuid, body.retry_count),
     )
-    task, created = runs.start_task(body.project_id, user, run, calltype="api")
-    return _third({"stat": True, "uuid": task.uuid, "msg": "ok" if created else "exists"})
+    task, created = runs.start_task(
+        body.project_id, user, run, calltype="api", given=params.given()
+    )
+    if not created:
+        return _third(
+            {"stat": True, "info": "This task has been successfully created", "uuid": task.uuid}
+        )
+    return _third({"stat": True, "uuid": task.uuid, "data": 1, "msg": "ok"})
 
 
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = runs.load_task(None, body.uuid)
+    task = runs.load_task(None, runs.third_uuid(body.uuid, body.retry_count))
     request.principal.require(FACE, task.project, "read")
     return _third(views.third_status(task))
 
@@ -417,7 +438,8 @@ def third_query(request: FaceRequest):
 @face.route("/third/interface/stop", methods=("POST",))
 def third_stop(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = runs.load_task(None, body.uuid)
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
+    task = runs.load_task(None, uuid)
     user = _allow(request, task.project, "control")
-    runs.stop_task(task.project, user, body.uuid, norollback=True)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    runs.stop_task(task.project, user, uuid, norollback=True)
+    return _third({"stat": True, "uuid": uuid, "msg": "ok"})

@@ -142,8 +142,9 @@ class TaskModel(Model):
     class Meta:
         short_name = "jobx-tasks"
 
-    uuid = UnicodeAttribute(hash_key=True)
+    uuid = UnicodeAttribute(hash_key=True)  # 11 letters or digits, then a-z (A-Z: a rollback)
     project = UnicodeAttribute()
+    number = NumberAttribute(null=True)  # JOBX's `id`: the project's task sequence
     start_key = UnicodeAttribute()
     name = UnicodeAttribute()  # the job's name
     jobuuid = UnicodeAttribute(default="")
@@ -152,7 +153,8 @@ class TaskModel(Model):
     calltype = UnicodeAttribute(default="page")
     kind = UnicodeAttribute(default="deployonly")  # deploy | deployonly | rollback
     parent = UnicodeAttribute(null=True)
-    variable = JSONAttribute(default=dict)
+    variable = JSONAttribute(default=dict)  # what the steps see: the job's defaults and `given`
+    given = JSONAttribute(null=True)  # the variables the caller gave (JOBX's `variable`)
     batch_count = NumberAttribute(default=0)
     node_total = NumberAttribute(default=0)
     max_fail = UnicodeAttribute(default="")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
+import string
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -10,7 +12,7 @@ from pynamodb.exceptions import TransactWriteError
 from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import batching, engine, inventory, stats
-from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name
+from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name, next_ids
 from .engine import now_ms
 from .models import (
     PlanModel,
@@ -24,11 +26,31 @@ from .views import render_task
 ROLLBACK_VARIABLE = "_rollbackVersion_"
 
 
+def new_task_uuid() -> str:
+    """JOBX's uuids: 11 letters or digits, then a lower-case letter (upper-case: a rollback)."""
+    return ids.random_alnum(11) + secrets.choice(string.ascii_lowercase)
+
+
+def third_uuid(uuid: str, retry_count: int = 0) -> str:
+    """The task uuid of a third-party call (JOBX's `makeuuid`): the caller's first 11
+    characters, then the letter number `retry_count` (0 -> a, 25 and above -> z)."""
+    return uuid[:11] + string.ascii_lowercase[min(max(retry_count, 0), 25)]
+
+
 def load_task(project: str | None, task_uuid: str) -> TaskModel:
     task = engine.load(task_uuid) if TASK_UUID.match(task_uuid or "") else None
     if task is None or (project is not None and task.project != project):
         raise NotFound(f"task {task_uuid} not found")
     return task
+
+
+def uuid_taken(task_uuid: str) -> bool:
+    """Whether a task (in any project) has this uuid: one GetItem of its key."""
+    try:
+        TaskModel.get(task_uuid, consistent_read=True, attributes_to_get=["uuid"])
+    except TaskModel.DoesNotExist:
+        return False
+    return True
 
 
 def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) -> dict[str, Any]:
@@ -69,10 +91,16 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
 
 
 def start_task(
-    project: str, user: str, run: RunIn, *, calltype: str = "page"
+    project: str,
+    user: str,
+    run: RunIn,
+    *,
+    calltype: str = "page",
+    given: dict[str, Any] | None = None,
 ) -> tuple[TaskModel, bool]:
-    """Start a run; returns (task, created). A repeated uuid returns the existing task."""
-    task_uuid = run.uuid or ids.random_alnum(12)
+    """Start a run; returns (task, created). A repeated uuid returns the existing task.
+    `given`: the variables as the caller sent them, when `run` was not parsed from them."""
+    task_uuid = run.uuid or new_task_uuid()
     existing = engine.load(task_uuid)
     if existing is not None:
         if existing.project != project:
@@ -89,6 +117,7 @@ def start_task(
         calltype=calltype,
         kind=planned["kind"],
         variable=planned["variable"],
+        given=run.given() if given is None else given,
         steps=planned["job"].steps,
         batches=planned["batches"],
         nodes=planned["nodes"],
@@ -117,12 +146,15 @@ def new_task(
     nodes: dict[str, list[Any]],
     **fields: Any,
 ) -> TaskModel:
-    """A task (small, updated at every move) and its plan (large, written once)."""
+    """A task (small, updated at every move) and its plan (large, written once); its id is
+    the next of the project's task sequence."""
+    number = next_ids(project, task=1)["task"]
     now = now_ms()
     month, day, hour = stats.stamps(now)
     task = TaskModel(
         task_uuid,
         project=project,
+        number=number,
         start_key=f"{now:013d}#{task_uuid}",
         user=user,
         status="init",
@@ -241,6 +273,7 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
         kind="rollback",
         parent=task.uuid,
         variable={**(task.variable or {}), "version": task.rollback_version},
+        given=rollback_given(task),
         steps=task.steps,
         batches=batches,
         nodes={n: task.nodes[n] for b in batches for n in b if n in task.nodes},
@@ -264,6 +297,14 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
     commit(write_rollback)
     engine.kick(child)
     return render_task(child)
+
+
+def rollback_given(task: TaskModel) -> dict[str, Any]:
+    """A rollback's variables as JOBX records them: the deploy's, with `_rollbackVersion_`
+    moved to `version`."""
+    given = task.given if task.given is not None else task.variable or {}
+    rest = {k: v for k, v in given.items() if k != ROLLBACK_VARIABLE}
+    return {**rest, "version": given.get(ROLLBACK_VARIABLE, task.rollback_version)}
 
 
 def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -75,25 +76,136 @@ def progress(task: TaskModel) -> list[int]:
     return [int(task.started or 0), int(task.batch_count or 0)]
 
 
+# ---- YAML text of variables, as JOBX stores them (YAML::XS `Dump`) ----------------------------
+
+# Perl's looks_like_number: YAML::XS quotes such strings so that they load back as strings
+_NUMBER = re.compile(
+    r"^\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)\s*$",
+    re.IGNORECASE,
+)
+_QUOTED_WORDS = frozenset(["", "~", "true", "false", "null", "0 but true"])
+_FIRST_INDICATORS = set("#,[]{}&*!|>'\"%@`")
+_ESCAPES = {  # libyaml's short escapes in a double-quoted scalar
+    ch: "\\" + code
+    for ch, code in zip('\0\a\b\t\n\v\f\r\x1b"\\\x85\u2028\u2029', '0abtnvfre"\\NLP', strict=True)
+}
+
+
+def _printable(ch: str) -> bool:
+    """YAML's printable set (what libyaml writes unescaped, unicode allowed), less the line
+    breaks: text with those is written double-quoted, on one line."""
+    code = ord(ch)
+    return (
+        0x20 <= code <= 0x7E
+        or (0xA0 <= code <= 0xD7FF and code not in (0x2028, 0x2029))
+        or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _plain_allowed(text: str) -> bool:
+    """libyaml's rule for a plain scalar in block context, for one-line text."""
+    if text != text.strip(" ") or text.startswith(("---", "...")):
+        return False
+    first, rest = text[0], text[1:]
+    if first in _FIRST_INDICATORS or (first in "-?:" and (not rest or rest[0] == " ")):
+        return False
+    return ": " not in text and not text.endswith(":") and " #" not in text
+
+
+def _escape(ch: str) -> str:
+    """libyaml's escape of a character in a double-quoted scalar."""
+    if _printable(ch):
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}"
+
+
+def yaml_scalar(text: str) -> str:
+    """One scalar as YAML::XS writes it: number-like strings and `true`/`false`/`null`/`~`/
+    empty single-quoted, plain where YAML allows, else single- or double-quoted. (libyaml
+    folds lines past 80 columns; here every value stays on its line.)"""
+    if not all(_printable(ch) for ch in text):
+        escaped = "".join(_ESCAPES.get(ch) or _escape(ch) for ch in text)
+        return f'"{escaped}"'
+    if text in _QUOTED_WORDS or _NUMBER.match(text) or not _plain_allowed(text):
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
+def _yaml_value(value: Any) -> str:
+    """A string as `yaml_scalar`; a JSON number plain, as Perl prints it (`%.15g`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return yaml_scalar(str(value))
+    return str(value) if isinstance(value, int) else f"{value:.15g}"
+
+
+def yaml_text(variables: dict[str, Any] | None) -> str:
+    """JOBX's `variable`: a `---` line, then `name: value` lines in name order; "" for none."""
+    if not variables:
+        return ""
+    lines = [f"{yaml_scalar(k)}: {_yaml_value(variables[k])}" for k in sorted(variables)]
+    return "---\n" + "\n".join(lines) + "\n"
+
+
+# ---- tasks --------------------------------------------------------------------------------
+
+
+def seconds(ms: int | None) -> str | None:
+    """Epoch seconds with their fraction, as JOBX's `starttimems`/`finishtimems` (strings)."""
+    return f"{ms / 1000:.3f}" if ms else None
+
+
+def ran_to_end(task: TaskModel) -> bool:
+    """A task that went through its last batch (failed batches included), not one cut short by
+    a stop, a refusal, a fail budget or a worker that kept dying: the cursor passed the end."""
+    return task.status == "success" or (
+        int(task.batch or 0) >= int(task.batch_count or 0) and not task.stop
+    )
+
+
+def wire_reason(task: TaskModel) -> str | None:
+    """JOBX's `reason`: null while running and for a task that ran to its end; the error text
+    (at most 100 characters) for one that ended early."""
+    if task.status in ("init", "running") or ran_to_end(task):
+        return None
+    return (task.reason or "")[:100] or None
+
+
 def render_task(task: TaskModel) -> dict[str, Any]:
-    end = task.finishtime or (now_ms() if task.status in ("init", "running") else task.starttime)
+    """JOBX's task fields (list and detail alike), then taskhub's extras. `runtime` is the
+    `%0.3f` string once the task ended; `duration` (extra) counts while it runs too."""
+    done = task.status not in ("init", "running")
+    end = task.finishtime or (now_ms() if not done else task.starttime)
+    given = task.given if task.given is not None else task.variable
     return {
+        "id": str(int(task.number)) if task.number is not None else None,
+        "projectid": task.project,
         "uuid": task.uuid,
         "name": task.name,
-        "jobuuid": task.jobuuid,
-        "group": task.group,
         "user": task.user,
         "slave": SLAVE,
         "status": task.status,
-        "reason": task.reason,
+        "starttime": wire_time(task.starttime),
+        "finishtime": wire_time(task.finishtime),
         "calltype": task.calltype,
+        "runtime": f"{max(0, task.finishtime - task.starttime) / 1000:.3f}"
+        if done and task.finishtime
+        else None,
+        "pid": None,  # no runner process: steps run on taskhub's workers
+        "starttimems": seconds(task.starttime),
+        "finishtimems": seconds(task.finishtime),
+        "reason": wire_reason(task),
+        "variable": yaml_text(given),
+        # taskhub's extras
+        "summary": task.reason,
+        "variables": task.variable or {},
+        "duration": round(max(0, end - task.starttime) / 1000, 3),
+        "jobuuid": task.jobuuid,
+        "group": task.group,
         "jobtype": "jobs",
         "type": task.kind,
         "parent": task.parent,
-        "variable": task.variable or {},
-        "starttime": fmt_time(task.starttime),
-        "finishtime": fmt_time(task.finishtime),
-        "runtime": round(max(0, end - task.starttime) / 1000, 3),
         "batches": int(task.batch_count or 0),
         "nodes": engine.node_count(task),
         "progress": progress(task),

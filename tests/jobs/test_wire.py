@@ -86,3 +86,205 @@ def test_group_ids_come_from_one_atomic_counter(jobx):
     assert errors == [] and sorted(taken) == list(range(1, 41))
     assert catalog.next_ids(PROJECT, task=1, subtask=5) == {"task": 1, "subtask": 5}
     assert _create_group(jobx, "after")["id"] == "41"
+
+
+def _yaml_xs(variables: dict) -> str:
+    """YAML::XS's Dump as an oracle: libyaml's emitter (PyYAML's port of it), with YAML::XS's
+    rule for strings (quoted when number-like, empty, true, false, null or ~; otherwise the
+    emitter picks plain where YAML allows it) and keys in order. No folding: wide width."""
+    import yaml
+
+    class Resolver(yaml.resolver.BaseResolver):
+        pass  # no implicit types: the emitter never quotes a string for looking like one
+
+    class Dumper(
+        yaml.emitter.Emitter, yaml.serializer.Serializer, yaml.representer.SafeRepresenter, Resolver
+    ):
+        def __init__(self, stream, **kwargs):
+            yaml.emitter.Emitter.__init__(self, stream, allow_unicode=True, width=10**6)
+            yaml.serializer.Serializer.__init__(self, explicit_start=True)
+            yaml.representer.SafeRepresenter.__init__(
+                self, default_flow_style=False, sort_keys=True
+            )
+            Resolver.__init__(self)
+
+    def string(dumper, value):
+        quoted = value in ("", "~", "true", "false", "null") or NUMBER.match(value)
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, "'" if quoted else None)
+
+    Dumper.add_representer(str, string)
+    return yaml.dump(variables, Dumper=Dumper)
+
+
+NUMBER = re.compile(
+    r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$", re.I
+)
+
+
+def test_variable_text_is_yaml_xs_style():
+    from chalicelib.jobs.views import yaml_text
+
+    values = [
+        "1.2.3",
+        "1.2",
+        "12",
+        "-3",
+        "+4",
+        "1e5",
+        ".5",
+        "5.",
+        "0x10",
+        "inf",
+        "NaN",
+        "",
+        "true",
+        "false",
+        "null",
+        "~",
+        "yes",
+        "no",
+        "on",
+        "a b",
+        "a: b",
+        "a:b",
+        "a:",
+        "- x",
+        "-x",
+        "? x",
+        "?x",
+        ":x",
+        "#x",
+        "x #y",
+        "x#y",
+        "[x]",
+        "x,y",
+        "{x}",
+        "&x",
+        "*x",
+        "!x",
+        "|x",
+        ">x",
+        "'x'",
+        '"x"',
+        "%x",
+        "@x",
+        "`x",
+        " x",
+        "x ",
+        "---x",
+        "...x",
+        "中文 版本",
+        "it's",
+        "tab\there",
+        "bell\x07",
+        "line\nbreak",
+        "C:\\path",
+        "x=1&y=2",
+        "v1.0-rc.1",
+    ]
+    for value in values:
+        variables = {"version": value, "_rollbackVersion_": "1"}
+        mine = yaml_text(variables)
+        if "\n" in value:  # taskhub writes it double-quoted on one line; YAML reads the same
+            import yaml
+
+            assert yaml.safe_load(mine) == variables
+            continue
+        assert mine == _yaml_xs(variables), (value, mine, _yaml_xs(variables))
+    assert yaml_text({}) == "" and yaml_text(None) == ""
+    assert yaml_text({"n": 3, "f": 1.5, "s": "3"}) == "---\nf: 1.5\nn: 3\ns: '3'\n"
+
+
+def _ended_tasks(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": '[ "$node" != n01 ] || [ "$v" = ok ]'}])
+    good = jobx.run(variable={"v": "ok", "version": "1.2", "_rollbackVersion_": "1.1"})
+    bad = jobx.run()  # fails in batch 1, waits for confirm
+    drain()
+    return good, bad
+
+
+def test_task_rows_have_the_originals_fields_and_json_types(jobx):
+    from .conftest import drain
+
+    good, bad = _ended_tasks(jobx)
+    rows = jobx.ok("GET", f"/task/{PROJECT}")["data"]
+    assert [r["uuid"] for r in rows] == [good, bad]  # oldest first
+    assert [r["id"] for r in rows] == ["1", "2"]
+    original = {
+        "id",
+        "projectid",
+        "uuid",
+        "name",
+        "user",
+        "slave",
+        "status",
+        "starttime",
+        "finishtime",
+        "calltype",
+        "runtime",
+        "reason",
+        "variable",
+    }
+    assert all(original <= set(r) for r in rows)
+    first = rows[0]
+    assert (first["projectid"], first["slave"], first["calltype"]) == (PROJECT, "taskhub", "page")
+    assert first["variable"] == "---\n_rollbackVersion_: '1.1'\nv: ok\nversion: '1.2'\n"
+    assert re.match(r"^\d+\.\d{3}$", first["runtime"]) and first["reason"] is None
+    assert TIME.match(first["starttime"]) and TIME.match(first["finishtime"])
+    assert isinstance(first["duration"], float) and first["variables"]["v"] == "ok"
+    second = rows[1]  # waiting for confirm: still running
+    assert (second["status"], second["runtime"], second["finishtime"]) == ("running", None, None)
+    assert second["variable"] == "" and second["reason"] is None
+    detail = jobx.task(good)
+    more = {"pid", "starttimems", "finishtimems"}
+    assert (original - {"projectid"}) | more <= set(detail)
+    assert detail["pid"] is None
+    start, finish = float(detail["starttimems"]), float(detail["finishtimems"])
+    assert re.match(r"^\d{10}\.\d{3}$", detail["starttimems"]) and start <= finish
+    assert jobx.task(bad)["finishtimems"] is None
+    # a stopped task did not run to its end: its reason is the error text
+    jobx.ok("DELETE", f"/task/{PROJECT}/{bad}")
+    drain()
+    stopped = jobx.task(bad)
+    assert (stopped["reason"], stopped["summary"]) == ("stopped by Member01",) * 2
+    assert re.match(r"^\d+\.\d{3}$", stopped["runtime"])
+
+
+def test_task_uuids_end_in_a_lower_case_letter_and_unknown_ones_are_null(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01")
+    jobx.job()
+    made = [jobx.run() for _ in range(3)]
+    drain()
+    assert all(re.match(r"^[A-Za-z0-9]{11}[a-z]$", uuid) for uuid in made)
+    assert jobx.ok("GET", f"/task/{PROJECT}/abcdefghijkl") == {"stat": True, "data": None}
+    status, body = jobx.call("GET", f"/task/{PROJECT}/short")
+    assert (status, body) == (400, {"stat": False, "info": "check format fail uuid"})
+
+
+def test_the_full_list_is_capped_and_keeps_the_newest(jobx, monkeypatch):
+    from chalicelib.jobs import reports
+
+    jobx.group(node="n01")
+    jobx.job()
+    made = [jobx.run() for _ in range(5)]
+    monkeypatch.setattr(reports, "LIST_MAX_ROWS", 3)
+    monkeypatch.setattr(reports, "LIST_PAGE", 2)
+    capped = jobx.ok("GET", f"/task/{PROJECT}")
+    assert [t["uuid"] for t in capped["data"]] == made[2:]  # the newest 3, oldest first
+    rest = jobx.ok("GET", f"/task/{PROJECT}?cursor={capped['cursor']}")
+    assert [t["uuid"] for t in rest["data"]] == made[:2][::-1]  # older, as newest-first pages
+    # the read cap: filters that match little never read more than LIST_MAX_READ tasks
+    monkeypatch.setattr(reports, "LIST_MAX_READ", 4)
+    none = jobx.ok("GET", f"/task/{PROJECT}?user=nobody")
+    assert none["data"] == [] and none["cursor"] is not None
+    monkeypatch.setattr(reports, "LIST_MAX_READ", 100)
+    assert jobx.ok("GET", f"/task/{PROJECT}?user=nobody") == {
+        "stat": True,
+        "data": [],
+        "cursor": None,
+    }
