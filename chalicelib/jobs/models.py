@@ -156,6 +156,8 @@ class TaskModel(Model):
     variable = JSONAttribute(default=dict)  # what the steps see: the job's defaults and `given`
     given = JSONAttribute(null=True)  # the variables the caller gave (JOBX's `variable`)
     batch_count = NumberAttribute(default=0)
+    sub_key = UnicodeAttribute(null=True)  # its subtasks' uuids start with it (claimed)
+    subtask_base = NumberAttribute(null=True)  # JOBX's subtask `id` of batch 0 (a sequence)
     node_total = NumberAttribute(default=0)
     max_fail = UnicodeAttribute(default="")
     batch_mode = UnicodeAttribute(default="stop")  # stop | continue | confirm

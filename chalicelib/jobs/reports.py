@@ -170,7 +170,12 @@ def count_tasks(project: str) -> dict[str, int]:
 
 
 def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
-    task = load_task(project, task_uuid)
+    """One row per batch, in batch order; `[]` for a task the project does not have."""
+    if not TASK_UUID.match(task_uuid):
+        raise BadRequest("check format fail uuid", field="uuid")
+    task = engine.load(task_uuid)
+    if task is None or task.project != project:
+        return []
     subs = {s.batch: s for s in SubtaskModel.query(task.uuid, consistent_read=True)}
     return [render_subtask(task, b, subs.get(b)) for b in range(len(task.batches))]
 

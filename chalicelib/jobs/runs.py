@@ -15,13 +15,14 @@ from . import batching, engine, inventory, stats
 from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name, next_ids
 from .engine import now_ms
 from .models import (
+    NameModel,
     PlanModel,
     SubtaskModel,
     TaskModel,
 )
 from .oplog import commit, oplog_item
 from .schemas import TASK_UUID, RunIn
-from .views import render_task
+from .views import SUB_KEY_LEN, render_task, subtask_batch
 
 ROLLBACK_VARIABLE = "_rollbackVersion_"
 
@@ -146,15 +147,18 @@ def new_task(
     nodes: dict[str, list[Any]],
     **fields: Any,
 ) -> TaskModel:
-    """A task (small, updated at every move) and its plan (large, written once); its id is
-    the next of the project's task sequence."""
-    number = next_ids(project, task=1)["task"]
+    """A task (small, updated at every move) and its plan (large, written once). Its id is
+    the next of the project's task sequence, its subtasks' ids the next of the subtask
+    sequence, one per batch."""
+    taken = next_ids(project, task=1, subtask=len(batches))
     now = now_ms()
     month, day, hour = stats.stamps(now)
     task = TaskModel(
         task_uuid,
         project=project,
-        number=number,
+        number=taken["task"],
+        sub_key=ids.random_alnum(SUB_KEY_LEN),
+        subtask_base=taken["subtask"] - len(batches) + 1,
         start_key=f"{now:013d}#{task_uuid}",
         user=user,
         status="init",
@@ -177,6 +181,10 @@ def new_task(
 def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
     tx.save(task, condition=TaskModel.uuid.does_not_exist())
     tx.save(task.plan, condition=PlanModel.uuid.does_not_exist())
+    tx.save(
+        NameModel(f"subtask:{task.sub_key}", target=task.uuid),
+        condition=NameModel.key.does_not_exist(),
+    )
     stats.on_create(tx, task.project, task.month, task.day, task.hour, "init")
     tx.save(
         oplog_item(task.project, user, action, task.uuid, f"job {task.name} group {task.group}")
@@ -314,7 +322,17 @@ def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[
 
 
 def split_subtask(subtask_uuid: str) -> tuple[str, int]:
-    task_uuid, _, index = subtask_uuid.rpartition("-")
-    if not TASK_UUID.match(task_uuid) or not index.isdigit() or len(index) > 6:
-        raise NotFound(f"subtask {subtask_uuid} not found")
-    return task_uuid, int(index)
+    """(task uuid, batch index) of a subtask uuid: JOBX's 12 alphanumerics (the task's
+    claimed subtask key and the batch, one GetItem), or taskhub's older `<task uuid>-<n>`."""
+    if "-" in subtask_uuid:
+        task_uuid, _, index = subtask_uuid.rpartition("-")
+        if TASK_UUID.match(task_uuid) and index.isdigit() and len(index) <= 6:
+            return task_uuid, int(index)
+    elif TASK_UUID.match(subtask_uuid):
+        try:
+            claim = NameModel.get(f"subtask:{subtask_uuid[:SUB_KEY_LEN]}", consistent_read=True)
+        except NameModel.DoesNotExist:
+            pass
+        else:
+            return claim.target, subtask_batch(subtask_uuid[SUB_KEY_LEN:])
+    raise NotFound(f"subtask {subtask_uuid[:64]} not found")

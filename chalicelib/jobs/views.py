@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any
 
+from ..core.ids import ALNUM
 from . import engine
 from .engine import now_ms
 from .models import (
@@ -219,31 +220,83 @@ def render_task(task: TaskModel) -> dict[str, Any]:
     }
 
 
-def subtask_status(task: TaskModel, batch: int, sub: SubtaskModel | None) -> tuple[str, str]:
+# ---- subtasks ---------------------------------------------------------------------------
+
+# A subtask's uuid is its task's subtask key (8 letters or digits, claimed when the task is
+# written) and the batch index in 4 more: 12 alphanumerics as JOBX's, turned back into the
+# task and batch by one GetItem of the claim.
+SUB_KEY_LEN = 8
+_BATCH_DIGITS = 4
+_BASE = len(ALNUM)
+
+
+def subtask_uuid(task: TaskModel, batch: int) -> str:
+    """The batch's uuid; tasks from before subtask keys keep `<task uuid>-<batch>`."""
+    if not task.sub_key:
+        return f"{task.uuid}-{batch}"
+    code = ""
+    for _ in range(_BATCH_DIGITS):
+        batch, digit = divmod(batch, _BASE)
+        code = ALNUM[digit] + code
+    return task.sub_key + code
+
+
+def subtask_batch(code: str) -> int:
+    """The batch index the last 4 characters of a subtask uuid encode."""
+    batch = 0
+    for ch in code:
+        batch = batch * _BASE + ALNUM.index(ch)
+    return batch
+
+
+def subtask_status(task: TaskModel, sub: SubtaskModel | None) -> str:
+    """Batches not started have no item: `init` while the task runs, `cancel` after."""
     if sub is None:
-        return ("init" if task.status in ("init", "running") else "cancel"), ""
-    return sub.status, sub.confirm
+        return "init" if task.status in ("init", "running") else "cancel"
+    return sub.status
+
+
+def wire_confirm(task: TaskModel, sub: SubtaskModel | None) -> str | None:
+    """JOBX's `confirm`: null until the batch ends, "" when it succeeded, `WaitConfirm` while
+    a failed batch waits, `task stop` once confirmed past or released by a stop."""
+    if sub is None or sub.status not in ("success", "fail"):
+        return None
+    if sub.status == "success":
+        return ""
+    if sub.confirm == "WaitConfirm":
+        return "WaitConfirm"
+    if sub.confirm == "confirmed" or task.stop:
+        return "task stop"
+    return ""  # failed without waiting: batch_mode continue, or the task's fail budget
 
 
 def render_subtask(task: TaskModel, batch: int, sub: SubtaskModel | None) -> dict[str, Any]:
-    status, confirm = subtask_status(task, batch, sub)
+    """JOBX's subtask fields, then taskhub's extras. The times and `runtime` (`%0.3f`) are
+    null until the batch ends, as JOBX copies them from the batch's job when it ends;
+    `started_at` and `duration` (extras) show a running batch too."""
+    status = subtask_status(task, sub)
     start = sub.starttime if sub else 0
     end = sub.finishtime if sub else 0
+    ended = sub is not None and status in ("success", "fail") and bool(end)
     nodes = task.batches[batch]
+    base = int(task.subtask_base) if task.subtask_base is not None else 1
     return {
-        "uuid": f"{task.uuid}-{batch}",
+        "id": str(base + batch),
         "parent_uuid": task.uuid,
+        "uuid": subtask_uuid(task, batch),
+        "nodelist": ",".join(nodes),
+        "nodecount": str(len(nodes)),
+        "starttime": wire_time(start) if ended else None,
+        "finishtime": wire_time(end) if ended else None,
+        "runtime": f"{max(0, end - start) / 1000:.3f}" if ended else None,
+        "status": status,
+        "confirm": wire_confirm(task, sub),
+        # taskhub's extras
         "batch": batch + 1,
         "subtask_type": "jobs",
-        "nodelist": ",".join(nodes),
         "nodes": len(nodes),
-        "status": status,
-        "confirm": confirm,
-        "starttime": fmt_time(start),
-        "finishtime": fmt_time(end),
-        "runtime": round(max(0, (end or (now_ms() if start else 0)) - start) / 1000, 3)
-        if start
-        else 0,
+        "started_at": wire_time(start),
+        "duration": round(max(0, (end or now_ms()) - start) / 1000, 3) if start else 0,
         "step": (sub.step if sub else 0),
         "attempt": (sub.attempt if sub else 0),
         "failed_nodes": list(sub.failed_nodes or []) if sub else [],

@@ -81,7 +81,7 @@ def test_failed_batch_waits_for_confirm_then_goes_on_and_ends_fail(jobx):
     assert task["status"] == "fail" and "confirmed past" in task["summary"]
     assert task["reason"] is None  # JOBX: it ran to its end
     subs = jobx.subtasks(uuid)
-    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "confirmed"), ("success", "")]
+    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "task stop"), ("success", "")]
     assert jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")[0] == 409
 
 
@@ -125,7 +125,7 @@ def test_stop_releases_a_waiting_confirm(jobx):
     drain()
     jobx.ok("PUT", f"/task/{PROJECT}/{uuid}")
     subs = jobx.subtasks(uuid)
-    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", ""), ("cancel", "")]
+    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "task stop"), ("cancel", None)]
     assert jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")[0] == 409
 
 

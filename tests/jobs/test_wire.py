@@ -288,3 +288,76 @@ def test_the_full_list_is_capped_and_keeps_the_newest(jobx, monkeypatch):
         "data": [],
         "cursor": None,
     }
+
+
+def test_subtasks_have_12_character_uuids_nodecount_and_the_originals_confirm(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01,n02;n03;n04")
+    jobx.job(steps=[{"name": "x", "script": '[ "$node" != n03 ]'}])
+    uuid = jobx.run()
+    before = jobx.subtasks(uuid)
+    assert [s["confirm"] for s in before] == [None] * 3  # null until the batch ends
+    assert all(s["starttime"] is None and s["runtime"] is None for s in before)
+    drain()
+    subs = jobx.subtasks(uuid)
+    original = {
+        "id",
+        "parent_uuid",
+        "uuid",
+        "nodelist",
+        "nodecount",
+        "starttime",
+        "finishtime",
+        "runtime",
+        "status",
+        "confirm",
+    }
+    assert all(original <= set(s) for s in subs)
+    assert all(ALNUM12.match(s["uuid"]) for s in subs) and len({s["uuid"] for s in subs}) == 3
+    assert [s["id"] for s in subs] == ["1", "2", "3"]  # the project's subtask sequence
+    assert [(s["nodelist"], s["nodecount"]) for s in subs] == [
+        ("n01,n02", "2"),
+        ("n03", "1"),
+        ("n04", "1"),
+    ]
+    assert [(s["status"], s["confirm"]) for s in subs] == [
+        ("success", ""),
+        ("fail", "WaitConfirm"),
+        ("init", None),
+    ]
+    assert re.match(r"^\d+\.\d{3}$", subs[0]["runtime"]) and TIME.match(subs[0]["finishtime"])
+    assert subs[2]["starttime"] is None and subs[2]["runtime"] is None
+    # the routes that take a subtask uuid resolve the new one; the old form still works
+    nodes = jobx.ok("GET", f"/subtask/{PROJECT}/{subs[1]['uuid']}/node")["data"]
+    assert [(r["node"], r["status"]) for r in nodes] == [("n03", "fail")]
+    assert jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-1/node")["data"] == nodes
+    jobx.ok("PUT", f"/subtask/{PROJECT}/{subs[1]['uuid']}/confirm")
+    drain()
+    subs = jobx.subtasks(uuid)
+    assert [(s["status"], s["confirm"]) for s in subs] == [
+        ("success", ""),
+        ("fail", "task stop"),  # what JOBX's confirm writes
+        ("success", ""),
+    ]
+    later = jobx.run()
+    assert [s["id"] for s in jobx.subtasks(later)] == ["4", "5", "6"]
+    # a subtask uuid no task has, one of another project's task, and an unknown task
+    assert jobx.call("PUT", f"/subtask/{PROJECT}/ZZZZZZZZaaab/confirm")[0] == 404
+    assert jobx.ok("GET", f"/subtask/{PROJECT}/abcdefghijkl") == {"stat": True, "data": []}
+    assert jobx.call("GET", f"/subtask/{PROJECT}/short")[0] == 400
+
+
+def test_a_subtask_uuid_of_another_project_is_not_found(jobx, apply_workspace):
+    from .conftest import MEMBER, workspace
+
+    jobx.group(node="n01")
+    jobx.job()
+    uuid = jobx.run()
+    sub = jobx.subtasks(uuid)[0]["uuid"]
+    other = workspace()
+    other["namespaces"] = [{"face": "jobx", "id": "p2", "members": {"Member01": "member"}}]
+    other["jobx_nodes"] = []
+    apply_workspace(other)
+    status, body = jobx.api.call("GET", f"/jobx/subtask/p2/{sub}/node", None, MEMBER)
+    assert status == 404 and body["stat"] is False
