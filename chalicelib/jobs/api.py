@@ -257,11 +257,12 @@ def run_job(request: FaceRequest, projectid: str):
 
 @face.route("/task/{projectid}/{uuid}/{control}", methods=("PUT",))
 def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
+    """JOBX answers `{stat: true, info: "ok"}`; a rollback adds its task's `uuid` (extra),
+    which is also the deploy's uuid with the last letter upper-cased."""
     user = _allow(request, projectid, "control")
     child = runs.control_task(projectid, user, uuid, control)
-    if child is not None:
-        return Data(child, uuid=child["uuid"])
-    return 1
+    extra = {"uuid": child["uuid"]} if child is not None else {}
+    return json_response({"stat": True, "info": "ok", **extra})
 
 
 @face.route("/task/{projectid}/{uuid}", methods=("DELETE", "PUT"))

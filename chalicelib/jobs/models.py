@@ -187,6 +187,7 @@ class TaskModel(Model):
     rollback_version = UnicodeAttribute(null=True)
     decision = UnicodeAttribute(default="")  # "" | wait | rollback | norollback | expired
     rollback_task = UnicodeAttribute(null=True)
+    rollback_name = UnicodeAttribute(null=True)  # the name JOBX's norollback row shows
     # attention index
     watch = UnicodeAttribute(null=True)
     deadline = NumberAttribute(null=True)

@@ -18,9 +18,9 @@ from .models import (
     SubtaskModel,
     TaskModel,
 )
-from .runs import load_task, split_subtask
+from .runs import deploy_uuid, load_task, split_subtask
 from .schemas import TASK_UUID
-from .views import fmt_time, render_result, render_subtask, render_task
+from .views import fmt_time, render_placeholder, render_result, render_subtask, render_task
 
 
 def parse_time(text: str, field: str) -> int:
@@ -37,13 +37,18 @@ def parse_time(text: str, field: str) -> int:
 
 
 def get_task(project: str, task_uuid: str) -> dict[str, Any] | None:
-    """The task, or None (JOBX answers `data: null` for a uuid it does not know)."""
+    """The task; at a rollback uuid where no rollback ran, JOBX's placeholder row; else None
+    (JOBX answers `data: null` for a uuid it does not know)."""
     if not TASK_UUID.match(task_uuid):
         raise BadRequest("check format fail uuid", field="uuid")
     task = engine.load(task_uuid)
-    if task is None or task.project != project:
+    if task is not None:
+        return render_task(task) if task.project == project else None
+    deploy_of = deploy_uuid(task_uuid)
+    deploy = engine.load(deploy_of) if deploy_of else None
+    if deploy is None or deploy.project != project:
         return None
-    return render_task(task)
+    return render_placeholder(deploy, task_uuid)
 
 
 # The default task list is JOBX's: every row, oldest first, no paging. A request still reads

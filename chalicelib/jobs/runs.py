@@ -22,9 +22,7 @@ from .models import (
 )
 from .oplog import commit, oplog_item
 from .schemas import TASK_UUID, RunIn
-from .views import SUB_KEY_LEN, render_task, subtask_batch
-
-ROLLBACK_VARIABLE = "_rollbackVersion_"
+from .views import ROLLBACK_VARIABLE, SUB_KEY_LEN, render_task, rollback_given, subtask_batch
 
 
 def new_task_uuid() -> str:
@@ -241,27 +239,53 @@ def stop_task(
     raise Conflict("the task keeps changing; try again")
 
 
-def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
-    """rollback | norollback for a finished deploy task, within 7 days of its start."""
+def rollback_uuid(deploy_uuid: str) -> str:
+    """JOBX's `get_rollback_uuid`: the deploy's uuid with its last letter upper-cased, which
+    the web UI inverts to go from one to the other. (A task from before uuids ended in a-z
+    and whose uuid ends in a digit gets a fresh uuid ending in A-Z.)"""
+    last = deploy_uuid[-1]
+    if last.islower():
+        return deploy_uuid[:-1] + last.upper()
+    return ids.random_alnum(11) + secrets.choice(string.ascii_uppercase)
+
+
+def deploy_uuid(task_uuid: str) -> str | None:
+    """The deploy a rollback uuid (last letter A-Z) belongs to; None for a deploy's uuid."""
+    last = task_uuid[-1:]
+    return task_uuid[:-1] + last.lower() if last.isupper() else None
+
+
+def decide(
+    task: TaskModel, user: str, control: str, *, placeholder: str | None = None
+) -> dict[str, Any] | None:
+    """rollback | norollback for a finished deploy task, within 7 days of its start; the
+    refusals are worded as JOBX's. `placeholder`: the name JOBX's row at the rollback uuid
+    takes for a norollback (the deploy's, from the control route; `_skip_` otherwise)."""
+    if deploy_uuid(task.uuid) is not None or task.kind == "rollback":
+        raise Conflict("role ne deploy")
     if task.kind != "deploy" or not task.rollback_version:
-        raise Conflict("the task was not started with _rollbackVersion_; nothing to roll back")
+        given = task.given if task.given is not None else task.variable
+        raise Conflict("variable nodefined _rollbackVersion_" if given else "variable null")
     if task.status in ("init", "running"):
         raise Conflict("the task is still running")
     if task.decision != "wait":
         raise Conflict(f"the rollback decision is already taken: {task.decision}")
     if now_ms() > engine.decision_deadline(task):
         engine.expire_decision(task.uuid)
-        raise Conflict("the rollback decision expired (7 days after the start)")
+        raise Conflict("flowline has timed out, rollback is not allowed.")
     if control == "norollback":
+        actions = [
+            TaskModel.decision.set("norollback"),
+            TaskModel.watch.remove(),
+            TaskModel.deadline.remove(),
+        ]
+        if placeholder:
+            actions.append(TaskModel.rollback_name.set(placeholder))
 
         def write(tx):
             tx.update(
                 TaskModel(task.uuid),
-                actions=[
-                    TaskModel.decision.set("norollback"),
-                    TaskModel.watch.remove(),
-                    TaskModel.deadline.remove(),
-                ],
+                actions=actions,
                 condition=TaskModel.decision == "wait",
             )
             tx.save(oplog_item(task.project, user, "norollback", task.uuid))
@@ -273,7 +297,7 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
     child = new_task(
         task.project,
         user,
-        ids.random_alnum(12),
+        rollback_uuid(task.uuid),
         name=task.name,
         jobuuid=task.jobuuid,
         group=task.group,
@@ -307,18 +331,15 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
     return render_task(child)
 
 
-def rollback_given(task: TaskModel) -> dict[str, Any]:
-    """A rollback's variables as JOBX records them: the deploy's, with `_rollbackVersion_`
-    moved to `version`."""
-    given = task.given if task.given is not None else task.variable or {}
-    rest = {k: v for k, v in given.items() if k != ROLLBACK_VARIABLE}
-    return {**rest, "version": given.get(ROLLBACK_VARIABLE, task.rollback_version)}
-
-
 def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[str, Any] | None:
     if control not in ("rollback", "norollback"):
         raise BadRequest("check format fail control: rollback or norollback")
-    return decide(load_task(project, task_uuid), user, control)
+    try:
+        task = load_task(project, task_uuid)
+    except NotFound as exc:
+        raise NotFound("no find task") from exc
+    # JOBX's norollback row at the rollback uuid carries the deploy's name
+    return decide(task, user, control, placeholder=task.name)
 
 
 def split_subtask(subtask_uuid: str) -> tuple[str, int]:

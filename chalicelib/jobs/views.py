@@ -18,6 +18,9 @@ from .models import (
 )
 
 SLAVE = "taskhub"
+NULL_SLAVE = "_null_"  # JOBX's slave (and group) of a placeholder row
+SKIP = "_skip_"
+ROLLBACK_VARIABLE = "_rollbackVersion_"
 
 
 def fmt_time(ms: int | None) -> str:
@@ -218,6 +221,61 @@ def render_task(task: TaskModel) -> dict[str, Any]:
         "rollback_version": task.rollback_version,
         "rollback_task": task.rollback_task,
     }
+
+
+def placeholder_of(deploy: TaskModel) -> tuple[str, str] | None:
+    """(name, user) of the row JOBX keeps at a deploy's rollback uuid when no rollback ran:
+    `_skip_` (user sys) for a deploy started with variables but no `_rollbackVersion_` and
+    for a third-party stop; the deploy's name (user: the calltype) for a norollback."""
+    if deploy.kind == "rollback" or deploy.decision == "rollback":
+        return None
+    if deploy.rollback_name:
+        skip = deploy.rollback_name == SKIP
+        return deploy.rollback_name, "sys" if skip else deploy.calltype
+    given = deploy.given if deploy.given is not None else deploy.variable
+    if deploy.decision == "norollback" or (deploy.kind == "deployonly" and given):
+        return SKIP, "sys"
+    return None
+
+
+def render_placeholder(deploy: TaskModel, uuid: str) -> dict[str, Any] | None:
+    """That row, as `GET /task/:projectid/<rollback uuid>` answers it (the web UI reads its
+    presence as "decided" and its name `_skip_` as "no rollback"). taskhub stores no row:
+    it is derived from the deploy, so it never shows in lists or counters."""
+    found = placeholder_of(deploy)
+    if found is None:
+        return None
+    name, user = found
+    at = deploy.starttime if name == SKIP and not deploy.decision else deploy.finishtime
+    return {
+        "id": None,
+        "projectid": deploy.project,
+        "uuid": uuid,
+        "name": name,
+        "user": user,
+        "slave": NULL_SLAVE,
+        "status": "success",
+        "starttime": wire_time(at),
+        "finishtime": None,
+        "calltype": user if name == SKIP else deploy.calltype,
+        "runtime": None,
+        "pid": None,
+        "starttimems": seconds(at),
+        "finishtimems": None,
+        "reason": None,
+        "variable": "" if name == SKIP else yaml_text(rollback_given(deploy)),
+        "group": NULL_SLAVE,
+        "type": "placeholder",
+        "parent": deploy.uuid,
+    }
+
+
+def rollback_given(task: TaskModel) -> dict[str, Any]:
+    """A rollback's variables as JOBX records them: the deploy's, with `_rollbackVersion_`
+    moved to `version`."""
+    given = task.given if task.given is not None else task.variable or {}
+    rest = {k: v for k, v in given.items() if k != ROLLBACK_VARIABLE}
+    return {**rest, "version": given.get(ROLLBACK_VARIABLE, task.rollback_version)}
 
 
 # ---- subtasks ---------------------------------------------------------------------------

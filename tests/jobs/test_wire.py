@@ -361,3 +361,58 @@ def test_a_subtask_uuid_of_another_project_is_not_found(jobx, apply_workspace):
     apply_workspace(other)
     status, body = jobx.api.call("GET", f"/jobx/subtask/p2/{sub}/node", None, MEMBER)
     assert status == 404 and body["stat"] is False
+
+
+def _flip(uuid: str) -> str:
+    """The web UI's `changeUuid`: the other case of the last letter."""
+    return uuid[:-1] + uuid[-1].swapcase()
+
+
+def test_rollback_uuid_is_the_deploys_upper_cased_and_the_answers_are_ok(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    deploy = jobx.run(variable={"version": "2", "_rollbackVersion_": "1", "a": "b"})
+    drain()
+    assert jobx.ok("GET", f"/task/{PROJECT}/{_flip(deploy)}")["data"] is None  # undecided
+    status, body = jobx.call("PUT", f"/task/{PROJECT}/{deploy}/rollback")
+    assert (status, body) == (200, {"stat": True, "info": "ok", "uuid": _flip(deploy)})
+    drain()
+    rollback = jobx.ok("GET", f"/task/{PROJECT}/{_flip(deploy)}")["data"]
+    assert (rollback["uuid"], rollback["status"], rollback["name"]) == (
+        _flip(deploy),
+        "success",
+        "j1",
+    )
+    assert rollback["variable"] == "---\na: b\nversion: '1'\n"  # _rollbackVersion_ -> version
+    assert len(jobx.subtasks(_flip(deploy))) == 2
+    status, body = jobx.call("PUT", f"/task/{PROJECT}/{_flip(deploy)}/rollback")
+    assert (status, body["info"]) == (409, "role ne deploy")
+    status, body = jobx.call("PUT", f"/task/{PROJECT}/abcdefghijkl/rollback")
+    assert (status, body["info"]) == (404, "no find task")
+
+
+def test_placeholder_rows_at_the_rollback_uuid(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    waiting = jobx.run(variable={"_rollbackVersion_": "1"})
+    plain = jobx.run(variable={"version": "3"})  # variables, no _rollbackVersion_: _skip_
+    bare = jobx.run()  # no variables at all: no row
+    drain()
+    status, body = jobx.call("PUT", f"/task/{PROJECT}/{waiting}/norollback")
+    assert (status, body) == (200, {"stat": True, "info": "ok"})
+    declined = jobx.ok("GET", f"/task/{PROJECT}/{_flip(waiting)}")["data"]
+    assert (declined["name"], declined["slave"], declined["status"]) == ("j1", "_null_", "success")
+    assert declined["uuid"] == _flip(waiting) and declined["variable"] == "---\nversion: '1'\n"
+    skipped = jobx.ok("GET", f"/task/{PROJECT}/{_flip(plain)}")["data"]
+    assert (skipped["name"], skipped["user"], skipped["slave"]) == ("_skip_", "sys", "_null_")
+    assert jobx.ok("GET", f"/task/{PROJECT}/{_flip(bare)}")["data"] is None
+    assert jobx.subtasks(_flip(waiting)) == []
+    # placeholders are derived, never stored: lists and counters do not see them
+    assert len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 3
+    for task, info in ((plain, "variable nodefined _rollbackVersion_"), (bare, "variable null")):
+        status, body = jobx.call("PUT", f"/task/{PROJECT}/{task}/rollback")
+        assert (status, body["info"]) == (409, info)
