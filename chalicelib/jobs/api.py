@@ -17,7 +17,7 @@ from typing import Any
 from chalice import Response
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, Conflict, TaskhubError
+from ..core.errors import BadRequest, Conflict, NotFound, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
@@ -431,16 +431,32 @@ def third_invoke(request: FaceRequest):
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = runs.load_task(None, runs.third_uuid(body.uuid, body.retry_count))
-    request.principal.require(FACE, task.project, "read")
-    return _third(views.third_status(task))
+    try:
+        deploy, answer = reports.third_query(runs.third_uuid(body.uuid, body.retry_count))
+    except NotFound as exc:
+        raise NotFound("no find uuid") from exc
+    request.principal.require(FACE, deploy.project, "read")
+    return _third(answer)
 
 
 @face.route("/third/interface/stop", methods=("POST",))
 def third_stop(request: FaceRequest):
+    """Stops the rollback when one runs, else the deploy, recording "no rollback" as JOBX's
+    `_skip_` row. A finished target answers JOBX's `jobx uuid:<uuid> status: <status>`."""
     body = _parse(request, UuidIn)
     uuid = runs.third_uuid(body.uuid, body.retry_count)
-    task = runs.load_task(None, uuid)
-    user = _allow(request, task.project, "control")
-    runs.stop_task(task.project, user, uuid, norollback=True)
-    return _third({"stat": True, "uuid": uuid, "msg": "ok"})
+    try:
+        deploy = runs.load_task(None, uuid)
+    except NotFound as exc:
+        raise NotFound("no find task") from exc
+    user = _allow(request, deploy.project, "control")
+    target = runs.load_task(None, deploy.rollback_task) if deploy.rollback_task else deploy
+    if target is deploy:
+        runs.mark_skip(deploy)
+    if target.status not in ("init", "running"):
+        info = f"jobx uuid:{target.uuid} status: {target.status}"
+        if target is deploy:
+            runs.stop_task(deploy.project, user, uuid, norollback=True)  # an open decision
+        return _third({"stat": True, "info": info, "uuid": target.uuid})
+    runs.stop_task(target.project, user, target.uuid, norollback=target is deploy)
+    return _third({"stat": True, "uuid": target.uuid, "msg": "ok"})

@@ -10,7 +10,7 @@ from typing import Any
 from ..core import aws, cursors
 from ..core.config import settings
 from ..core.errors import BadRequest, NotFound
-from . import engine, stats
+from . import engine, stats, views
 from .engine import now_ms
 from .models import (
     RUNTIME_BUCKETS,
@@ -156,6 +156,16 @@ def all_tasks(
     if not newest_first:
         rows.reverse()
     return {"data": rows, "cursor": cursors.encode(cursor)}
+
+
+def third_query(task_uuid: str) -> tuple[TaskModel, dict[str, Any]]:
+    """(the deploy, the query's answer): the deploy, its rollback when one ran, and their
+    subtasks (one Query each)."""
+    deploy = load_task(None, task_uuid)
+    rollback = engine.load(deploy.rollback_task) if deploy.rollback_task else None
+    rollback_subs = _started(rollback) if rollback is not None else None
+    answer = views.third_status(deploy, _started(deploy), rollback, rollback_subs)
+    return deploy, answer
 
 
 def _matches(task: TaskModel, filters: dict[str, str]) -> bool:

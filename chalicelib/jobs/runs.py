@@ -7,7 +7,7 @@ import secrets
 import string
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
@@ -22,7 +22,7 @@ from .models import (
 )
 from .oplog import commit, oplog_item
 from .schemas import TASK_UUID, RunIn
-from .views import ROLLBACK_VARIABLE, SUB_KEY_LEN, render_task, rollback_given, subtask_batch
+from .views import ROLLBACK_VARIABLE, SKIP, SUB_KEY_LEN, render_task, rollback_given, subtask_batch
 
 
 def new_task_uuid() -> str:
@@ -329,6 +329,20 @@ def decide(
     commit(write_rollback)
     engine.kick(child)
     return render_task(child)
+
+
+def mark_skip(task: TaskModel) -> None:
+    """A third-party stop's `_skip_` row at the rollback uuid, unless a row is there already
+    (a norollback's): recorded on the deploy, where the placeholder is derived from."""
+    try:
+        TaskModel(task.uuid).update(
+            actions=[TaskModel.rollback_name.set(SKIP)],
+            condition=TaskModel.rollback_name.does_not_exist()
+            & TaskModel.rollback_task.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
@@ -382,24 +383,74 @@ def render_result(task: TaskModel, result: ResultModel) -> dict[str, Any]:
     }
 
 
-def third_status(task: TaskModel) -> dict[str, Any]:
-    status = {"success": "complete", "fail": "fail", "refuse": "fail"}.get(task.status, "running")
-    msg = task.reason or status
-    if task.status in ("init", "running"):
-        batch = task.batch + 1
-        msg = {
-            "wait_confirm": f"batch {batch} failed and waits for confirm",
-            "pause": f"batch {batch} paused; waits for next",
-            "wait_next": f"batch {batch} waits for next",
-            "approval": f"batch {batch} waits for approval",
-        }.get(task.phase, f"batch {batch} running")
+def ui_url() -> str:
+    """The JOBX web UI's base URL for the links the third-party query answers: from the
+    `TASKHUB_JOBX_UI_URL` setting, never from the request (default: relative links)."""
+    return (os.environ.get("TASKHUB_JOBX_UI_URL") or "").strip().rstrip("/")
+
+
+def _third_state(status: str) -> str:
+    """success -> complete, fail or refuse -> fail (JOBX: refuse -> running), else running."""
+    return {"success": "complete", "fail": "fail", "refuse": "fail"}.get(status, "running")
+
+
+def _phase_message(task: TaskModel) -> str:
+    """taskhub's own words for where a task is (the query's extra `detail`)."""
+    if task.status not in ("init", "running"):
+        return task.reason or _third_state(task.status)
+    batch = task.batch + 1
     return {
-        "stat": True,
-        "uuid": task.uuid,
-        "status": status,
-        "type": task.kind,
-        "msg": msg,
-        "progress": progress(task),
-        "rollback": task.decision,
-        "data": render_task(task),
-    }
+        "wait_confirm": f"batch {batch} failed and waits for confirm",
+        "pause": f"batch {batch} paused; waits for next",
+        "wait_next": f"batch {batch} waits for next",
+        "approval": f"batch {batch} waits for approval",
+    }.get(task.phase, f"batch {batch} running")
+
+
+def _waits_in_batch(task: TaskModel) -> bool:
+    """The running batch waits for a person inside it (JOBX: its JOB task is `waiting`)."""
+    return task.status in ("init", "running") and task.phase in ("pause", "approval")
+
+
+def third_status(
+    deploy: TaskModel,
+    deploy_subs: list[SubtaskModel],
+    rollback: TaskModel | None = None,
+    rollback_subs: list[SubtaskModel] | None = None,
+) -> dict[str, Any]:
+    """The third-party query, shaped as JOBX's: `type` deploy while a deploy started with
+    `_rollbackVersion_` runs or awaits the decision (status `running` whatever its own),
+    deployonly without one or after norollback (or an expired decision), rollback once a
+    rollback runs (its status; `progress` counts the deploy's batches either way)."""
+    base, project = ui_url(), deploy.project
+    flow = f"{base}/#/detailforflow/{project}/{deploy.uuid}"
+    ended = sum(1 for s in deploy_subs if s.status in ("success", "fail"))
+    shown = rollback if rollback is not None else deploy
+    link = f"{base}/#/task/detail/{project}/{shown.uuid}"
+    body: dict[str, Any] = {"stat": True, "uuid": deploy.uuid}
+    if rollback is None and deploy.kind == "deploy" and deploy.decision in ("", "wait"):
+        ctrl = [flow if ended >= int(deploy.batch_count or 0) else None, flow]
+        if _waits_in_batch(deploy):
+            ctrl = [link, flow]
+        body.update(status="running", msg="", type="deploy", link=link, ctrl=ctrl)
+    else:
+        subs = rollback_subs if rollback is not None else deploy_subs
+        waiting = any(s.confirm == "WaitConfirm" for s in subs)
+        body.update(
+            status=_third_state(shown.status),
+            msg="Wait for manual treatment" if waiting else "",
+            type="rollback" if rollback is not None else "deployonly",
+            link=link,
+        )
+        if waiting:
+            body["ctrl"] = [flow]
+        if _waits_in_batch(shown):
+            body["ctrl"] = [link]
+    body.update(
+        progress=[ended, int(deploy.batch_count or 0)],
+        # taskhub's extras
+        detail=_phase_message(shown),
+        rollback=deploy.decision,
+        data=render_task(shown),
+    )
+    return body

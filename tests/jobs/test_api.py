@@ -334,7 +334,11 @@ def test_third_party_flow(jobx):
         "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
     )
     assert (data["status"], data["type"], data["progress"]) == ("running", "deployonly", [2, 2])
-    assert data["msg"] == "batch 2 failed and waits for confirm"
+    assert (data["msg"], data["ctrl"]) == (
+        "Wait for manual treatment",
+        ["/#/detailforflow/p1/third000000a"],
+    )
+    assert data["detail"] == "batch 2 failed and waits for confirm"
     status, data = jobx.api.call(
         "POST", "/jobx/third/interface/stop", {"uuid": "third0000001"}, MEMBER
     )
@@ -342,7 +346,8 @@ def test_third_party_flow(jobx):
     status, data = jobx.api.call(
         "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
     )
-    assert (data["status"], data["msg"]) == ("fail", "stopped by Member01")
+    assert (data["status"], data["msg"], data["detail"]) == ("fail", "", "stopped by Member01")
+    assert "ctrl" not in data
     assert (
         jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, OUTSIDER)[0]
         == 403
@@ -357,7 +362,7 @@ def test_third_stop_records_no_rollback(jobx):
     jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
     jobx.api.call("POST", "/jobx/third/interface/stop", {"uuid": "third0000002"}, MEMBER)
     data = jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000002"}, MEMBER)[1]
-    assert (data["type"], data["rollback"], data["status"]) == ("deploy", "norollback", "fail")
+    assert (data["type"], data["rollback"], data["status"]) == ("deployonly", "norollback", "fail")
     drain()
     assert engine.load("third000000a").status == "fail"
 

@@ -416,3 +416,106 @@ def test_placeholder_rows_at_the_rollback_uuid(jobx):
     for task, info in ((plain, "variable nodefined _rollbackVersion_"), (bare, "variable null")):
         status, body = jobx.call("PUT", f"/task/{PROJECT}/{task}/rollback")
         assert (status, body["info"]) == (409, info)
+
+
+def _third(jobx, route, body):
+    return jobx.call("POST", f"/third/interface/{route}", body)
+
+
+def _invoke(jobx, uuid, variable=None, jobname="j1"):
+    params = {"jobname": jobname, "group": "g1", "variable": variable or {}}
+    body = {"project_id": PROJECT, "uuid": uuid, "params": params}
+    status, data = _third(jobx, "invoke", body)
+    assert status == 200 and data["data"] == 1, data
+    return data["uuid"]
+
+
+def test_third_query_types_and_links_as_the_original(jobx, monkeypatch):
+    from .conftest import deliver, drain, receive
+
+    monkeypatch.setenv("TASKHUB_JOBX_UI_URL", "http://dev.jobx.example.com/")
+    ui = "http://dev.jobx.example.com/#"
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    deploy = _invoke(jobx, "flow1000000x", {"version": "2", "_rollbackVersion_": "1"})
+    flow = f"{ui}/detailforflow/{PROJECT}/{deploy}"
+    status, data = _third(jobx, "query", {"uuid": "flow1000000x"})
+    assert (status, data["stat"], data["status"], data["type"], data["msg"]) == (
+        200,
+        True,
+        "running",
+        "deploy",
+        "",
+    )
+    assert data["link"] == f"{ui}/task/detail/{PROJECT}/{deploy}"
+    assert (data["progress"], data["ctrl"]) == ([0, 2], [None, flow])
+    deliver(receive(1))  # batch 1 ends
+    data = _third(jobx, "query", {"uuid": "flow1000000x"})[1]
+    assert (data["progress"], data["ctrl"]) == ([1, 2], [None, flow])
+    drain()
+    # done, but awaiting the decision: still running, and ctrl says "decide"
+    data = _third(jobx, "query", {"uuid": "flow1000000x"})[1]
+    assert (data["status"], data["type"], data["progress"]) == ("running", "deploy", [2, 2])
+    assert data["ctrl"] == [flow, flow] and jobx.task(deploy)["status"] == "success"
+    jobx.ok("PUT", f"/task/{PROJECT}/{deploy}/rollback")
+    data = _third(jobx, "query", {"uuid": "flow1000000x"})[1]
+    assert (data["status"], data["type"]) == ("running", "rollback")
+    assert data["link"] == f"{ui}/task/detail/{PROJECT}/{deploy[:-1]}A"
+    drain()
+    data = _third(jobx, "query", {"uuid": "flow1000000x"})[1]
+    assert (data["status"], data["type"], data["msg"], data["progress"]) == (
+        "complete",
+        "rollback",
+        "",
+        [2, 2],
+    )
+    assert "ctrl" not in data
+    # norollback: deployonly with the deploy's status
+    other = _invoke(jobx, "flow2000000x", {"_rollbackVersion_": "1"})
+    drain()
+    jobx.ok("PUT", f"/task/{PROJECT}/{other}/norollback")
+    data = _third(jobx, "query", {"uuid": "flow2000000x"})[1]
+    assert (data["status"], data["type"]) == ("complete", "deployonly")
+    # no _rollbackVersion_: deployonly at once
+    _invoke(jobx, "flow3000000x")
+    data = _third(jobx, "query", {"uuid": "flow3000000x"})[1]
+    assert (data["status"], data["type"], data["progress"]) == ("running", "deployonly", [0, 2])
+    # the retry letter: another uuid, unknown here
+    status, data = _third(jobx, "query", {"uuid": "flow3000000x", "retry_count": 1})
+    assert (status, data) == (404, {"stat": False, "info": "no find uuid"})
+
+
+def test_third_query_while_a_batch_waits_inside_it(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01;n02")
+    jobx.job(steps=[{"name": "p", "script": "true", "pause": True}])
+    deploy = _invoke(jobx, "paus1000000x", {"_rollbackVersion_": "1"})
+    drain()
+    data = _third(jobx, "query", {"uuid": "paus1000000x"})[1]
+    link = f"/#/task/detail/{PROJECT}/{deploy}"
+    assert data["ctrl"] == [link, f"/#/detailforflow/{PROJECT}/{deploy}"]  # relative: no UI URL
+
+
+def test_third_stop_as_the_original(jobx):
+    from .conftest import drain
+
+    jobx.group(node="n01")
+    jobx.job(steps=[{"name": "x", "script": "true"}])
+    status, data = _third(jobx, "stop", {"uuid": "nope00000001"})
+    assert (status, data) == (404, {"stat": False, "info": "no find task"})
+    bare = _invoke(jobx, "stop1000000x")
+    drain()
+    status, data = _third(jobx, "stop", {"uuid": "stop1000000x"})
+    assert (status, data["stat"], data["info"]) == (200, True, f"jobx uuid:{bare} status: success")
+    # the stop records "no rollback" as JOBX's _skip_ row, which the web UI reads
+    skipped = jobx.ok("GET", f"/task/{PROJECT}/{bare[:-1]}A")["data"]
+    assert (skipped["name"], skipped["slave"]) == ("_skip_", "_null_")
+    # with a rollback running, the stop stops the rollback
+    deploy = _invoke(jobx, "stop2000000x", {"_rollbackVersion_": "1"})
+    drain()
+    jobx.ok("PUT", f"/task/{PROJECT}/{deploy}/rollback")
+    status, data = _third(jobx, "stop", {"uuid": "stop2000000x"})
+    assert (status, data) == (200, {"stat": True, "uuid": f"{deploy[:-1]}A", "msg": "ok"})
+    assert jobx.task(f"{deploy[:-1]}A")["status"] == "fail"
+    assert jobx.task(deploy)["status"] == "success"
