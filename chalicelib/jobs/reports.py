@@ -163,8 +163,8 @@ def third_query(task_uuid: str) -> tuple[TaskModel, dict[str, Any]]:
     subtasks (one Query each)."""
     deploy = load_task(None, task_uuid)
     rollback = engine.load(deploy.rollback_task) if deploy.rollback_task else None
-    rollback_subs = _started(rollback) if rollback is not None else None
-    answer = views.third_status(deploy, _started(deploy), rollback, rollback_subs)
+    rollback_subs = subtasks_of(rollback) if rollback is not None else None
+    answer = views.third_status(deploy, subtasks_of(deploy), rollback, rollback_subs)
     return deploy, answer
 
 
@@ -184,6 +184,11 @@ def count_tasks(project: str) -> dict[str, int]:
     return stats.month_counts(project, month)
 
 
+def subtasks_of(task: TaskModel) -> list[SubtaskModel]:
+    """The batches a task has started, in batch order (one Query)."""
+    return list(SubtaskModel.query(task.uuid, consistent_read=True))
+
+
 def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
     """One row per batch, in batch order; `[]` for a task the project does not have."""
     if not TASK_UUID.match(task_uuid):
@@ -191,7 +196,7 @@ def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
     task = engine.load(task_uuid)
     if task is None or task.project != project:
         return []
-    subs = {s.batch: s for s in SubtaskModel.query(task.uuid, consistent_read=True)}
+    subs = {s.batch: s for s in subtasks_of(task)}
     return [render_subtask(task, b, subs.get(b)) for b in range(len(task.batches))]
 
 
