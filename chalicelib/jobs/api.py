@@ -17,7 +17,7 @@ from typing import Any
 from chalice import Response
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, TaskhubError
+from ..core.errors import BadRequest, Conflict, NotFound, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
@@ -132,9 +132,10 @@ def list_groups(request: FaceRequest, projectid: str):
 
 @face.route("/group/{projectid}", methods=("POST",))
 def create_group(request: FaceRequest, projectid: str):
+    """JOBX answers `data: true`; the new id rides along as a top-level extra."""
     user = _allow(request, projectid, "write")
     group = catalog.create_group(projectid, user, _parse(request, GroupIn))
-    return Data(group, id=group["id"])
+    return Data(True, id=group["id"])
 
 
 @face.route("/group/{projectid}/{id}", methods=("GET",))
@@ -146,7 +147,8 @@ def get_group(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}/{id}", methods=("POST",))
 def update_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    return True
 
 
 @face.route("/group/{projectid}/{id}", methods=("DELETE",))
@@ -206,10 +208,20 @@ TASK_FILTERS = ("name", "user", "status", "time_start", "time_end", "taskuuid")
 
 @face.route("/task/{projectid}", methods=("GET",))
 def list_tasks(request: FaceRequest, projectid: str):
+    """JOBX's list: every task, oldest first (capped, see reports.all_tasks). `page_size` or
+    `cursor` ask for one page instead, newest first; `order=asc|desc` sets either order."""
     _allow(request, projectid, "read")
     filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
-    limit = request.integer("page_size", 20, 1, 100)
-    page = reports.list_tasks(projectid, filters, limit, request.query.get("cursor"))
+    cursor = request.query.get("cursor")
+    paged = bool(cursor or request.query.get("page_size"))
+    order = request.query.get("order") or ("desc" if paged else "asc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("check format fail order: asc or desc")
+    if paged:
+        limit = request.integer("page_size", 20, 1, 100)
+        page = reports.list_tasks(projectid, filters, limit, cursor, newest_first=order == "desc")
+    else:
+        page = reports.all_tasks(projectid, filters, newest_first=order == "desc")
     return Data(page["data"], cursor=page["cursor"])
 
 
@@ -234,11 +246,12 @@ def run_job(request: FaceRequest, projectid: str):
 
 @face.route("/task/{projectid}/{uuid}/{control}", methods=("PUT",))
 def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
+    """JOBX answers `{stat: true, info: "ok"}`; a rollback adds its task's `uuid` (extra),
+    which is also the deploy's uuid with the last letter upper-cased."""
     user = _allow(request, projectid, "control")
     child = runs.control_task(projectid, user, uuid, control)
-    if child is not None:
-        return Data(child, uuid=child["uuid"])
-    return 1
+    extra = {"uuid": child["uuid"]} if child is not None else {}
+    return json_response({"stat": True, "info": "ok", **extra})
 
 
 @face.route("/task/{projectid}/{uuid}", methods=("DELETE", "PUT"))
@@ -372,36 +385,64 @@ def third_groupnames(request: FaceRequest):
 def third_dry_run(request: FaceRequest):
     body = _parse(request, ThirdIn)
     _allow(request, body.project_id, "write")
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
     runs.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    if runs.uuid_taken(uuid):  # what invoke would answer as already created
+        raise Conflict("uuid has already existed in the task")
+    return _third({"stat": True, "uuid": uuid, "msg": "ok"})
 
 
 @face.route("/third/interface/invoke", methods=("POST",))
 def third_invoke(request: FaceRequest):
+    """JOBX's answers: `{stat, uuid, data: 1}`, a repeat `{stat, info}` (uuid as an extra)."""
     body = _parse(request, ThirdIn)
     user = _allow(request, body.project_id, "write")
+    params = body.params
     run = RunIn(
-        jobname=body.params.jobname,
-        group=body.params.group,
-        variable=body.params.variable,
-        uuid=body.uuid,
+        jobname=params.jobname,
+        group=params.group,
+        variable=params.variable,
+        uuid=runs.third_uuid(body.uuid, body.retry_count),
     )
-    task, created = runs.start_task(body.project_id, user, run, calltype="api")
-    return _third({"stat": True, "uuid": task.uuid, "msg": "ok" if created else "exists"})
+    task, created = runs.start_task(
+        body.project_id, user, run, calltype="api", given=params.given()
+    )
+    if not created:
+        return _third(
+            {"stat": True, "info": "This task has been successfully created", "uuid": task.uuid}
+        )
+    return _third({"stat": True, "uuid": task.uuid, "data": 1, "msg": "ok"})
 
 
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = runs.load_task(None, body.uuid)
-    request.principal.require(FACE, task.project, "read")
-    return _third(views.third_status(task))
+    try:
+        deploy, answer = reports.third_query(runs.third_uuid(body.uuid, body.retry_count))
+    except NotFound as exc:
+        raise NotFound("no find uuid") from exc
+    request.principal.require(FACE, deploy.project, "read")
+    return _third(answer)
 
 
 @face.route("/third/interface/stop", methods=("POST",))
 def third_stop(request: FaceRequest):
+    """Stops the rollback when one runs, else the deploy, recording "no rollback" as JOBX's
+    `_skip_` row. A finished target answers JOBX's `jobx uuid:<uuid> status: <status>`."""
     body = _parse(request, UuidIn)
-    task = runs.load_task(None, body.uuid)
-    user = _allow(request, task.project, "control")
-    runs.stop_task(task.project, user, body.uuid, norollback=True)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
+    try:
+        deploy = runs.load_task(None, uuid)
+    except NotFound as exc:
+        raise NotFound("no find task") from exc
+    user = _allow(request, deploy.project, "control")
+    target = runs.load_task(None, deploy.rollback_task) if deploy.rollback_task else deploy
+    if target is deploy:
+        runs.mark_skip(deploy)
+    if target.status not in ("init", "running"):
+        info = f"jobx uuid:{target.uuid} status: {target.status}"
+        if target is deploy:
+            runs.stop_task(deploy.project, user, uuid, norollback=True)  # an open decision
+        return _third({"stat": True, "info": info, "uuid": target.uuid})
+    runs.stop_task(target.project, user, target.uuid, norollback=target is deploy)
+    return _third({"stat": True, "uuid": target.uuid, "msg": "ok"})

@@ -1,8 +1,9 @@
-"""What a JOBX project defines (seed 002): machine groups, jobs and the node inventory. A group's or job's name is unique per project: its claim item is written in the same transaction as the thing it names."""
+"""What a JOBX project defines (seed 002): machine groups, jobs and the node inventory. A group's or job's name is unique per project: its claim item is written in the same transaction as the thing it names. Group ids are numbers from the project's sequence, as JOBX's auto-increment ids."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..core import cursors, ids
@@ -10,6 +11,8 @@ from ..core.errors import BadRequest, Conflict, NotFound
 from . import batching, inventory
 from .engine import now_ms
 from .models import (
+    GROUP_ID_WIDTH,
+    CounterModel,
     GroupModel,
     JobModel,
     NameModel,
@@ -19,15 +22,27 @@ from .oplog import commit, oplog_item
 from .schemas import ID, GroupIn, JobIn
 from .views import render_group, render_job
 
+DIGITS = re.compile(r"^[0-9]+$")  # JOBX's `^\d+$`, ASCII digits only
+
+
+def next_ids(project: str, **counts: int) -> dict[str, int]:
+    """Take `n` ids from each named sequence of the project in one atomic ADD; answers the
+    last id taken of each (so the ids taken are `last - n + 1 .. last`)."""
+    counter = CounterModel(project)
+    counter.update(actions=[getattr(CounterModel, name).add(n) for name, n in counts.items()])
+    return {name: int(getattr(counter, name)) for name in counts}
+
 
 def _group_claim(project: str, name: str) -> str:
     return f"group:{project}:{name}"
 
 
-def _page(model, render, project: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def _page(
+    model, render, project: str, limit: int, cursor: str | None, *, forward: bool = True
+) -> dict[str, Any]:
     """A page of a project's groups or jobs, with the cursor of the next one."""
     start = cursors.start_key(cursor, project, "project", model._range_keyname)
-    found = model.query(project, limit=limit, last_evaluated_key=start)
+    found = model.query(project, limit=limit, last_evaluated_key=start, scan_index_forward=forward)
     data = [render(item) for item in found]
     return {"data": data, "cursor": cursors.encode(found.last_evaluated_key)}
 
@@ -50,11 +65,29 @@ def _claimed(claim_key: str, what: str, name: str) -> str:
 
 
 def list_groups(project: str, limit: int = 1000, cursor: str | None = None) -> dict[str, Any]:
-    return _page(GroupModel, render_group, project, limit, cursor)
+    """Newest first, as JOBX's `order by id desc`."""
+    return _page(GroupModel, render_group, project, limit, cursor, forward=False)
 
 
-def _group(project: str, group_id: str) -> GroupModel:
-    return _item(GroupModel, "group", project, group_id)
+def _group_key(group_id: str, missing: str) -> str:
+    """The stored key of a group id from a route: digits only, as JOBX's routes."""
+    if not DIGITS.match(group_id):
+        raise BadRequest("check format fail id", field="id")
+    number = group_id.lstrip("0") or "0"
+    if len(number) > GROUP_ID_WIDTH:
+        raise NotFound(missing)
+    return number.zfill(GROUP_ID_WIDTH)
+
+
+def _group(project: str, group_id: str, missing: str = "mismatch id") -> GroupModel:
+    return _stored_group(project, _group_key(group_id, missing), missing)
+
+
+def _stored_group(project: str, key: str, missing: str) -> GroupModel:
+    try:
+        return GroupModel.get(project, key)
+    except GroupModel.DoesNotExist as exc:
+        raise NotFound(missing) from exc
 
 
 def get_group(project: str, group_id: str) -> dict[str, Any]:
@@ -62,7 +95,8 @@ def get_group(project: str, group_id: str) -> dict[str, Any]:
 
 
 def group_by_name(project: str, name: str) -> GroupModel:
-    return _group(project, _claimed(_group_claim(project, name), "group", name))
+    key = _claimed(_group_claim(project, name), "group", name)
+    return _stored_group(project, key, f"group {name} not found")
 
 
 def _clean_group(data: GroupIn) -> GroupIn:
@@ -76,10 +110,13 @@ def _clean_group(data: GroupIn) -> GroupIn:
 
 def create_group(project: str, user: str, data: GroupIn) -> dict[str, Any]:
     data = _clean_group(data)
+    _exists_or_conflict(_group_claim(project, data.name), "group", data.name)
     now = now_ms()
+    number = next_ids(project, group=1)["group"]
     group = GroupModel(
         project,
-        ids.random_alnum(12),
+        str(number).zfill(GROUP_ID_WIDTH),
+        group_uuid=ids.random_alnum(12),
         name=data.name,
         note=data.note,
         group_type=data.group_type,
@@ -99,7 +136,6 @@ def create_group(project: str, user: str, data: GroupIn) -> dict[str, Any]:
         )
         tx.save(oplog_item(project, user, "create group", data.name, data.group_type))
 
-    _exists_or_conflict(_group_claim(project, data.name), "group", data.name)
     commit(write)
     return render_group(group)
 
@@ -152,20 +188,23 @@ def _delete_named(record, claim, project: str, user: str, what: str, record_id: 
 
 
 def update_group(project: str, user: str, group_id: str, data: GroupIn) -> dict[str, Any]:
+    """A new `group_uuid` at every edit: it names what the group holds now."""
     data = _clean_group(data)
     actions = [
         GroupModel.note.set(data.note),
         GroupModel.group_type.set(data.group_type),
         GroupModel.node.set(data.node),
         GroupModel.percent.set(data.percent),
+        GroupModel.group_uuid.set(ids.random_alnum(12)),
     ]
     group = _group(project, group_id)
-    _update_named(group, group_id, _group_claim, data.name, actions, project, user, "group")
+    _update_named(group, group.id, _group_claim, data.name, actions, project, user, "group")
     return get_group(project, group_id)
 
 
 def delete_group(project: str, user: str, group_id: str) -> None:
-    _delete_named(_group(project, group_id), _group_claim, project, user, "group", group_id)
+    group = _group(project, group_id)
+    _delete_named(group, _group_claim, project, user, "group", group.id)
 
 
 def group_batches(project: str, group: GroupModel) -> list[list[str]]:
@@ -174,7 +213,7 @@ def group_batches(project: str, group: GroupModel) -> list[list[str]]:
 
 
 def group_nodes(project: str, group_id: str) -> list[list[str]]:
-    return group_batches(project, _group(project, group_id))
+    return group_batches(project, _group(project, group_id, f"group id mismatch: {group_id}"))
 
 
 def _job_claim(project: str, name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ from ..core import aws, cursors
 from ..core.auth import Principal
 from ..core.config import settings
 from ..core.errors import BadRequest, NotFound
-from . import engine, results, stats
+from . import engine, results, stats, views
 from .engine import now_ms
 from .models import (
     RUNTIME_BUCKETS,
@@ -18,9 +19,9 @@ from .models import (
     SubtaskModel,
     TaskModel,
 )
-from .runs import load_task, split_subtask
+from .runs import deploy_uuid, load_task, split_subtask
 from .schemas import FACE, TASK_UUID
-from .views import fmt_time, render_result, render_subtask, render_task
+from .views import fmt_time, render_placeholder, render_result, render_subtask, render_task
 
 
 def parse_time(text: str, field: str) -> int:
@@ -36,19 +37,38 @@ def parse_time(text: str, field: str) -> int:
     raise BadRequest(f"check format fail {field}")
 
 
-def get_task(project: str, task_uuid: str) -> dict[str, Any]:
-    return render_task(load_task(project, task_uuid))
+def get_task(project: str, task_uuid: str) -> dict[str, Any] | None:
+    """The task; at a rollback uuid where no rollback ran, JOBX's placeholder row; else None
+    (JOBX answers `data: null` for a uuid it does not know)."""
+    if not TASK_UUID.match(task_uuid):
+        raise BadRequest("check format fail uuid", field="uuid")
+    task = engine.load(task_uuid)
+    if task is not None:
+        return render_task(task) if task.project == project else None
+    deploy_of = deploy_uuid(task_uuid)
+    deploy = engine.load(deploy_of) if deploy_of else None
+    if deploy is None or deploy.project != project:
+        return None
+    return render_placeholder(deploy, task_uuid)
 
 
-def list_tasks(
-    project: str, filters: dict[str, str], limit: int, cursor: str | None
-) -> dict[str, Any]:
-    """Newest first from the by_project index; time bounds are key conditions, the other
-    filters are applied by DynamoDB while paging (a page may hold fewer than `limit`)."""
-    if filters.get("taskuuid"):
-        task = engine.load(filters["taskuuid"])
-        found = [task] if task is not None and task.project == project else []
-        return {"data": [render_task(t) for t in found if _matches(t, filters)], "cursor": None}
+# The default task list is JOBX's: every row, oldest first, no paging. A request still reads
+# a bounded amount: pages of LIST_PAGE tasks, newest first, until LIST_MAX_ROWS rows, about
+# LIST_MAX_BYTES of answer or LIST_MAX_READ tasks looked at (filters included), whichever
+# comes first. A capped answer holds the newest rows, so the web UI (which shows the newest
+# first) loses the oldest; its `cursor` goes on towards older tasks, as a newest-first page.
+LIST_PAGE = 500
+LIST_MAX_ROWS = 2000
+LIST_MAX_READ = 10_000
+LIST_MAX_BYTES = 4_000_000
+TASK_KEYS = ("project", "start_key", "uuid")
+
+
+def _task_query(
+    project: str, filters: dict[str, str], *, newest_first: bool, start: Any, page_size: int
+):
+    """The by_project Query: time bounds are key conditions, the other filters are
+    applied by DynamoDB while paging (a page may hold fewer tasks than it read)."""
     low = parse_time(filters["time_start"], "time_start") if filters.get("time_start") else 0
     high = (
         parse_time(filters["time_end"], "time_end")
@@ -69,17 +89,84 @@ def list_tasks(
     if filters.get("name"):
         c = TaskModel.name.contains(filters["name"])
         flt = c if flt is None else flt & c
-    found = TaskModel.by_project.query(
+    return TaskModel.by_project.query(
         project,
         condition,
         filter_condition=flt,
-        scan_index_forward=False,
-        limit=limit,
-        page_size=limit,
-        last_evaluated_key=cursors.start_key(cursor, project, "project", "start_key", "uuid"),
+        scan_index_forward=not newest_first,
+        page_size=page_size,
+        last_evaluated_key=start,
     )
-    data = [render_task(t) for t in found]
-    return {"data": data, "cursor": cursors.encode(found.last_evaluated_key)}
+
+
+def _by_uuid(project: str, filters: dict[str, str]) -> dict[str, Any] | None:
+    """`taskuuid`: one GetItem instead of a Query."""
+    if not filters.get("taskuuid"):
+        return None
+    task = engine.load(filters["taskuuid"]) if TASK_UUID.match(filters["taskuuid"]) else None
+    found = [task] if task is not None and task.project == project else []
+    return {"data": [render_task(t) for t in found if _matches(t, filters)], "cursor": None}
+
+
+def list_tasks(
+    project: str,
+    filters: dict[str, str],
+    limit: int,
+    cursor: str | None,
+    *,
+    newest_first: bool = True,
+) -> dict[str, Any]:
+    """One page (the opt-in): one Query of `limit` tasks, so a filtered page may hold fewer
+    while `cursor` is still set."""
+    single = _by_uuid(project, filters)
+    if single is not None:
+        return single
+    start = cursors.start_key(cursor, project, *TASK_KEYS)
+    found = _task_query(project, filters, newest_first=newest_first, start=start, page_size=limit)
+    page = next(found.page_iter)
+    data = [render_task(TaskModel.from_raw_data(raw)) for raw in page.get("Items", [])]
+    return {"data": data, "cursor": cursors.encode(page.get("LastEvaluatedKey"))}
+
+
+def all_tasks(
+    project: str, filters: dict[str, str], *, newest_first: bool = False
+) -> dict[str, Any]:
+    """Every matching task, as JOBX lists them (oldest first), within the caps above."""
+    single = _by_uuid(project, filters)
+    if single is not None:
+        return single
+    found = _task_query(project, filters, newest_first=True, start=None, page_size=LIST_PAGE)
+    pages = found.page_iter
+    rows: list[dict[str, Any]] = []
+    size, cursor = 0, None
+    for page in pages:
+        items = page.get("Items", [])
+        for index, raw in enumerate(items):
+            row = render_task(TaskModel.from_raw_data(raw))
+            rows.append(row)
+            size += len(json.dumps(row, separators=(",", ":")))
+            if len(rows) >= LIST_MAX_ROWS or size >= LIST_MAX_BYTES:
+                more = index + 1 < len(items) or pages.last_evaluated_key
+                cursor = {k: raw[k] for k in TASK_KEYS} if more else None
+                break
+        else:
+            if pages.total_scanned_count < LIST_MAX_READ:
+                continue
+            cursor = pages.last_evaluated_key
+        break
+    if not newest_first:
+        rows.reverse()
+    return {"data": rows, "cursor": cursors.encode(cursor)}
+
+
+def third_query(task_uuid: str) -> tuple[TaskModel, dict[str, Any]]:
+    """(the deploy, the query's answer): the deploy, its rollback when one ran, and their
+    subtasks (one Query each)."""
+    deploy = load_task(None, task_uuid)
+    rollback = engine.load(deploy.rollback_task) if deploy.rollback_task else None
+    rollback_subs = subtasks_of(rollback) if rollback is not None else None
+    answer = views.third_status(deploy, subtasks_of(deploy), rollback, rollback_subs)
+    return deploy, answer
 
 
 def _matches(task: TaskModel, filters: dict[str, str]) -> bool:
@@ -98,9 +185,19 @@ def count_tasks(project: str) -> dict[str, int]:
     return stats.month_counts(project, month)
 
 
+def subtasks_of(task: TaskModel) -> list[SubtaskModel]:
+    """The batches a task has started, in batch order (one Query)."""
+    return list(SubtaskModel.query(task.uuid, consistent_read=True))
+
+
 def list_subtasks(project: str, task_uuid: str) -> list[dict[str, Any]]:
-    task = load_task(project, task_uuid)
-    subs = {s.batch: s for s in SubtaskModel.query(task.uuid, consistent_read=True)}
+    """One row per batch, in batch order; `[]` for a task the project does not have."""
+    if not TASK_UUID.match(task_uuid):
+        raise BadRequest("check format fail uuid", field="uuid")
+    task = engine.load(task_uuid)
+    if task is None or task.project != project:
+        return []
+    subs = {s.batch: s for s in subtasks_of(task)}
     return [render_subtask(task, b, subs.get(b)) for b in range(len(task.batches))]
 
 
@@ -321,17 +418,9 @@ def analysis_last(project: str, count: int) -> list[dict[str, Any]]:
     )
     out = []
     for task in found:
-        end = task.finishtime or now_ms()
-        out.append(
-            {
-                "user": task.user,
-                "runtime": round(max(0, end - task.starttime) / 1000, 3),
-                "status": task.status,
-                "name": task.name,
-                "uuid": task.uuid,
-                "starttime": fmt_time(task.starttime),
-            }
-        )
+        row = render_task(task)
+        out.append({k: row[k] for k in ("user", "runtime", "status", "name", "uuid", "starttime")})
+        out[-1]["duration"] = row["duration"]
     return out
 
 

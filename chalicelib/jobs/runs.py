@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
+import string
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
 from ..core.retry import until_done
 from . import batching, engine, inventory, stats
-from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name
+from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name, next_ids
 from .engine import now_ms
 from .models import (
+    NameModel,
     PlanModel,
     SubtaskModel,
     TaskModel,
 )
 from .oplog import commit, oplog_item
 from .schemas import TASK_UUID, RunIn
-from .views import render_task
+from .views import ROLLBACK_VARIABLE, SKIP, SUB_KEY_LEN, render_task, rollback_given, subtask_batch
 
-ROLLBACK_VARIABLE = "_rollbackVersion_"
+
+def new_task_uuid() -> str:
+    """JOBX's uuids: 11 letters or digits, then a lower-case letter (upper-case: a rollback)."""
+    return ids.random_alnum(11) + secrets.choice(string.ascii_lowercase)
+
+
+def third_uuid(uuid: str, retry_count: int = 0) -> str:
+    """The task uuid of a third-party call (JOBX's `makeuuid`): the caller's first 11
+    characters, then the letter number `retry_count` (0 -> a, 25 and above -> z)."""
+    return uuid[:11] + string.ascii_lowercase[min(max(retry_count, 0), 25)]
 
 
 def load_task(project: str | None, task_uuid: str) -> TaskModel:
@@ -30,6 +42,15 @@ def load_task(project: str | None, task_uuid: str) -> TaskModel:
     if task is None or (project is not None and task.project != project):
         raise NotFound(f"task {task_uuid} not found")
     return task
+
+
+def uuid_taken(task_uuid: str) -> bool:
+    """Whether a task (in any project) has this uuid: one GetItem of its key."""
+    try:
+        TaskModel.get(task_uuid, consistent_read=True, attributes_to_get=["uuid"])
+    except TaskModel.DoesNotExist:
+        return False
+    return True
 
 
 def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) -> dict[str, Any]:
@@ -73,10 +94,16 @@ def plan(project: str, jobname: str, group_name: str, variable: dict[str, str]) 
 
 
 def start_task(
-    project: str, user: str, run: RunIn, *, calltype: str = "page"
+    project: str,
+    user: str,
+    run: RunIn,
+    *,
+    calltype: str = "page",
+    given: dict[str, Any] | None = None,
 ) -> tuple[TaskModel, bool]:
-    """Start a run; returns (task, created). A repeated uuid returns the existing task."""
-    task_uuid = run.uuid or ids.random_alnum(12)
+    """Start a run; returns (task, created). A repeated uuid returns the existing task.
+    `given`: the variables as the caller sent them, when `run` was not parsed from them."""
+    task_uuid = run.uuid or new_task_uuid()
     existing = engine.load(task_uuid)
     if existing is not None:
         if existing.project != project:
@@ -93,6 +120,7 @@ def start_task(
         calltype=calltype,
         kind=planned["kind"],
         variable=planned["variable"],
+        given=run.given() if given is None else given,
         steps=planned["job"].steps,
         batches=planned["batches"],
         nodes=planned["nodes"],
@@ -121,12 +149,18 @@ def new_task(
     nodes: dict[str, list[Any]],
     **fields: Any,
 ) -> TaskModel:
-    """A task (small, updated at every move) and its plan (large, written once)."""
+    """A task (small, updated at every move) and its plan (large, written once). Its id is
+    the next of the project's task sequence, its subtasks' ids the next of the subtask
+    sequence, one per batch."""
+    taken = next_ids(project, task=1, subtask=len(batches))
     now = now_ms()
     month, day, hour = stats.stamps(now)
     task = TaskModel(
         task_uuid,
         project=project,
+        number=taken["task"],
+        sub_key=ids.random_alnum(SUB_KEY_LEN),
+        subtask_base=taken["subtask"] - len(batches) + 1,
         start_key=f"{now:013d}#{task_uuid}",
         user=user,
         status="init",
@@ -149,6 +183,10 @@ def new_task(
 def _write_new_task(tx, task: TaskModel, user: str, action: str) -> None:
     tx.save(task, condition=TaskModel.uuid.does_not_exist())
     tx.save(task.plan, condition=PlanModel.uuid.does_not_exist())
+    tx.save(
+        NameModel(f"subtask:{task.sub_key}", target=task.uuid),
+        condition=NameModel.key.does_not_exist(),
+    )
     stats.on_create(tx, task.project, task.month, task.day, task.hour, "init")
     tx.save(
         oplog_item(task.project, user, action, task.uuid, f"job {task.name} group {task.group}")
@@ -216,27 +254,53 @@ def stop_task(
     return stopped[-1]
 
 
-def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
-    """rollback | norollback for a finished deploy task, within 7 days of its start."""
+def rollback_uuid(deploy_uuid: str) -> str:
+    """JOBX's `get_rollback_uuid`: the deploy's uuid with its last letter upper-cased, which
+    the web UI inverts to go from one to the other. (A task from before uuids ended in a-z
+    and whose uuid ends in a digit gets a fresh uuid ending in A-Z.)"""
+    last = deploy_uuid[-1]
+    if last.islower():
+        return deploy_uuid[:-1] + last.upper()
+    return ids.random_alnum(11) + secrets.choice(string.ascii_uppercase)
+
+
+def deploy_uuid(task_uuid: str) -> str | None:
+    """The deploy a rollback uuid (last letter A-Z) belongs to; None for a deploy's uuid."""
+    last = task_uuid[-1:]
+    return task_uuid[:-1] + last.lower() if last.isupper() else None
+
+
+def decide(
+    task: TaskModel, user: str, control: str, *, placeholder: str | None = None
+) -> dict[str, Any] | None:
+    """rollback | norollback for a finished deploy task, within 7 days of its start; the
+    refusals are worded as JOBX's. `placeholder`: the name JOBX's row at the rollback uuid
+    takes for a norollback (the deploy's, from the control route; `_skip_` otherwise)."""
+    if deploy_uuid(task.uuid) is not None or task.kind == "rollback":
+        raise Conflict("role ne deploy")
     if task.kind != "deploy" or not task.rollback_version:
-        raise Conflict("the task was not started with _rollbackVersion_; nothing to roll back")
+        given = task.given if task.given is not None else task.variable
+        raise Conflict("variable nodefined _rollbackVersion_" if given else "variable null")
     if task.status in ("init", "running"):
         raise Conflict("the task is still running")
     if task.decision != "wait":
         raise Conflict(f"the rollback decision is already taken: {task.decision}")
     if now_ms() > engine.decision_deadline(task):
         engine.expire_decision(task.uuid)
-        raise Conflict("the rollback decision expired (7 days after the start)")
+        raise Conflict("flowline has timed out, rollback is not allowed.")
     if control == "norollback":
+        actions = [
+            TaskModel.decision.set("norollback"),
+            TaskModel.watch.remove(),
+            TaskModel.deadline.remove(),
+        ]
+        if placeholder:
+            actions.append(TaskModel.rollback_name.set(placeholder))
 
         def write(tx):
             tx.update(
                 TaskModel(task.uuid),
-                actions=[
-                    TaskModel.decision.set("norollback"),
-                    TaskModel.watch.remove(),
-                    TaskModel.deadline.remove(),
-                ],
+                actions=actions,
                 condition=TaskModel.decision == "wait",
             )
             tx.save(oplog_item(task.project, user, "norollback", task.uuid))
@@ -248,7 +312,7 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
     child = new_task(
         task.project,
         user,
-        ids.random_alnum(12),
+        rollback_uuid(task.uuid),
         name=task.name,
         jobuuid=task.jobuuid,
         group=task.group,
@@ -256,6 +320,7 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
         kind="rollback",
         parent=task.uuid,
         variable={**(task.variable or {}), "version": task.rollback_version},
+        given=rollback_given(task),
         steps=task.steps,
         batches=batches,
         nodes={n: task.nodes[n] for b in batches for n in b if n in task.nodes},
@@ -281,14 +346,43 @@ def decide(task: TaskModel, user: str, control: str) -> dict[str, Any] | None:
     return render_task(child)
 
 
+def mark_skip(task: TaskModel) -> None:
+    """A third-party stop's `_skip_` row at the rollback uuid, unless a row is there already
+    (a norollback's): recorded on the deploy, where the placeholder is derived from."""
+    try:
+        TaskModel(task.uuid).update(
+            actions=[TaskModel.rollback_name.set(SKIP)],
+            condition=TaskModel.rollback_name.does_not_exist()
+            & TaskModel.rollback_task.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def control_task(project: str, user: str, task_uuid: str, control: str) -> dict[str, Any] | None:
     if control not in ("rollback", "norollback"):
         raise BadRequest("check format fail control: rollback or norollback")
-    return decide(load_task(project, task_uuid), user, control)
+    try:
+        task = load_task(project, task_uuid)
+    except NotFound as exc:
+        raise NotFound("no find task") from exc
+    # JOBX's norollback row at the rollback uuid carries the deploy's name
+    return decide(task, user, control, placeholder=task.name)
 
 
 def split_subtask(subtask_uuid: str) -> tuple[str, int]:
-    task_uuid, _, index = subtask_uuid.rpartition("-")
-    if not TASK_UUID.match(task_uuid) or not index.isdigit() or len(index) > 6:
-        raise NotFound(f"subtask {subtask_uuid} not found")
-    return task_uuid, int(index)
+    """(task uuid, batch index) of a subtask uuid: JOBX's 12 alphanumerics (the task's
+    claimed subtask key and the batch, one GetItem), or taskhub's older `<task uuid>-<n>`."""
+    if "-" in subtask_uuid:
+        task_uuid, _, index = subtask_uuid.rpartition("-")
+        if TASK_UUID.match(task_uuid) and index.isdigit() and len(index) <= 6:
+            return task_uuid, int(index)
+    elif TASK_UUID.match(subtask_uuid):
+        try:
+            claim = NameModel.get(f"subtask:{subtask_uuid[:SUB_KEY_LEN]}", consistent_read=True)
+        except NameModel.DoesNotExist:
+            pass
+        else:
+            return claim.target, subtask_batch(subtask_uuid[SUB_KEY_LEN:])
+    raise NotFound(f"subtask {subtask_uuid[:64]} not found")

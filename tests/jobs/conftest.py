@@ -70,7 +70,9 @@ class Jobx:
 
     def group(self, name="g1", node="n01,n02;n03", group_type="list", percent=""):
         body = {"name": name, "group_type": group_type, "node": node, "percent": percent}
-        return self.ok("POST", f"/group/{PROJECT}", body)["data"]
+        created = self.ok("POST", f"/group/{PROJECT}", body)
+        assert created["data"] is True, created  # JOBX's answer; the id is an extra
+        return self.ok("GET", f"/group/{PROJECT}/{created['id']}")["data"]
 
     def job(self, name="j1", steps=None, variable=None):
         steps = steps or [{"name": "hello", "plugin_type": "cmd", "script": "echo hi $node"}]
