@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test lint format bench clean package wipe
+.PHONY: run test lint format bench clean package wipe policies
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH" >&2; exit 1; }
@@ -35,6 +35,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Each Lambda function's least-privilege policy, built from chalicelib/core/policies.py.
+policies: $(STAMP)
+	for stage in dev prod; do $(BIN)/python -m chalicelib.core.template --stage $$stage --policies; done
 
 # Deployment package for a stage: SAM template with every table, queue and the bucket merged in.
 STAGE ?= dev

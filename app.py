@@ -28,6 +28,14 @@ def jobx_queue(event):
     return worker.handle_sqs(event.to_dict(), event.context)
 
 
+@app.on_sqs_message(queue=settings().resource_name("jobx-local"), batch_size=1)
+def jobx_local(event):
+    """JOBX local executor: runs one order of a step's nodes and records their outcomes."""
+    from chalicelib.jobs import runner
+
+    return runner.handle_sqs(event.to_dict(), event.context)
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def jobx_reaper(event):
     """JOBX: re-drive work stuck past its deadline; time out approvals and decisions."""

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import crypto, resources
+from . import crypto, environ, resources
 from .config import DATA_SYNC, settings
 from .pump import QueuePump
 
@@ -138,14 +138,16 @@ def start(app: Any) -> None:
     _started["pump"] = pump
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         signal.signal(signal.SIGTERM, _on_sigterm)
+    scrubbed = environ.scrub()  # nothing a step runs can read them back
     kept = f"{store.replayed} records in {store.replay_seconds:.2f}s" if store_dir else "memory"
     log.info(
-        "embedded AWS on %s, stage %s, data %s (%s, sync %s)",
+        "embedded AWS on %s, stage %s, data %s (%s, sync %s); %d secret(s) out of the environment",
         store.url,
         cfg.stage,
         cfg.data_dir,
         kept,
         cfg.data_sync,
+        len(scrubbed),
     )
 
 

@@ -7,6 +7,7 @@ template all read the same registry, so nothing is declared twice.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from .config import settings
 
 # PynamoDB has no hook for the session it opens per model; give it one sharing our loader.
 pynamodb.connection.base.get_session = aws.botocore_session
+
+log = logging.getLogger("taskhub")
 
 TABLES: list[type] = []
 QUEUES: dict[str, QueueSpec] = {}
@@ -137,6 +140,54 @@ def send(name: str, body: dict[str, Any], *, delay_seconds: int = 0) -> None:
         MessageBody=json.dumps(body, separators=(",", ":")),
         DelaySeconds=max(0, min(int(delay_seconds), 900)),
     )
+
+
+def send_batch(name: str, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+    """Send many messages, ten (and at most 250 KB) per SendMessageBatch."""
+    sqs = aws.client("sqs")
+    entries: list[dict[str, Any]] = []
+    size = 0
+
+    def flush() -> None:
+        if entries:
+            answer = sqs.send_message_batch(QueueUrl=queue_url(name), Entries=list(entries))
+            if answer.get("Failed"):
+                raise RuntimeError(f"{len(answer['Failed'])} message(s) to {name} not sent")
+            entries.clear()
+
+    for body in bodies:
+        text = json.dumps(body, separators=(",", ":"))
+        if len(entries) == 10 or (entries and size + len(text) > 250_000):
+            flush()
+            size = 0
+        entries.append(
+            {"Id": str(len(entries)), "MessageBody": text, "DelaySeconds": delay_seconds}
+        )
+        size += len(text)
+    flush()
+
+
+def retry_later(
+    event: dict[str, Any], failed: list[str], *, base_s: int = 5, cap_s: int = 300
+) -> None:
+    """Failed messages come back after a short delay that grows with each receive (5 s, 10 s,
+    20 s, ... 5 min), not after the queue's whole visibility timeout."""
+    wanted = set(failed)
+    sqs = aws.client("sqs")
+    for record in event.get("Records", []):
+        if record.get("messageId") not in wanted:
+            continue
+        name = record.get("eventSourceARN", "").rsplit(":", 1)[-1]
+        tries = int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1)
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.change_message_visibility(
+                QueueUrl=url,
+                ReceiptHandle=record["receiptHandle"],
+                VisibilityTimeout=min(cap_s, base_s * 2 ** min(tries - 1, 10)),
+            )
+        except Exception:  # it comes back after the queue's visibility timeout instead
+            log.exception("could not bring message %s back sooner", record.get("messageId"))
 
 
 def add_missing_indexes(model: type) -> list[str]:

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -91,10 +92,27 @@ def build(app: Any) -> dict[str, Any]:
     return {"Resources": out}
 
 
+def write_policies(stage: str, directory: Path) -> list[Path]:
+    """Each function's least-privilege policy, where `.chalice/config.json` names it."""
+    from .policies import FUNCTIONS, file_name, policy
+
+    written = []
+    for function in FUNCTIONS:
+        path = directory / file_name(function, stage)
+        path.write_text(json.dumps(policy(function, stage), indent=2) + "\n")
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.core.template")
     parser.add_argument("--stage", required=True)
+    parser.add_argument("--policies", action="store_true", help="write .chalice/policy-*.json")
     args = parser.parse_args(argv)
+    if args.policies:
+        for path in write_policies(args.stage, Path(__file__).resolve().parents[2] / ".chalice"):
+            print(path.name)
+        return 0
     os.environ["TASKHUB_STAGE"] = args.stage
     os.environ.pop("TASKHUB_EMBEDDED", None)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -75,6 +75,7 @@ class Warden:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         self.scratch_root = Path(tempfile.mkdtemp(prefix=f"taskhub-{os.getpid()}-"))
+        self.scratch_root.chmod(0o711)  # a step user may enter its own directory, not list
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         root = str(Path(__file__).resolve().parents[2])
         self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -134,12 +135,18 @@ class Warden:
         return child
 
     @contextlib.contextmanager
-    def scratch(self, prefix: str = "step-") -> Iterator[Path]:
-        """A temporary directory removed on exit, or by the warden if this process dies."""
+    def scratch(self, prefix: str = "step-", *, user: str | None = None) -> Iterator[Path]:
+        """A temporary directory removed on exit, or by the warden if this process dies;
+        owned by `user` when given (the unprivileged user a step runs as)."""
         with self._lock:
             self._ensure()
         assert self.scratch_root is not None
         path = Path(tempfile.mkdtemp(prefix=prefix, dir=self.scratch_root))
+        if user:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
         try:
             yield path
         finally:

@@ -17,11 +17,12 @@ from typing import Any
 from chalice import Response
 
 from ..core.auth import register_permissions
-from ..core.errors import BadRequest, TaskhubError
+from ..core.errors import BadRequest, Conflict, NotFound, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from . import inventory, service
+from . import catalog, inventory, oplog, reports, runs, transitions, views
 from .inventory import NodeIn
 from .schemas import (
+    FACE,
     ApproveIn,
     GroupIn,
     JobIn,
@@ -32,7 +33,6 @@ from .schemas import (
     UuidIn,
 )
 
-FACE = "jobx"
 register_permissions(
     FACE,
     {
@@ -57,7 +57,12 @@ def _render(result: Any) -> Response:
 
 
 def _render_error(exc: TaskhubError) -> Response:
-    return json_response({"stat": False, "info": exc.message}, exc.status)
+    info = exc.message
+    if exc.status == 400 and exc.field and not info.startswith("check format fail"):
+        # JOBX's wording for a bad parameter, with what is wrong with it when that says more
+        detail = "" if info == f"{exc.field} is not valid" else f": {info}"
+        info = f"check format fail {exc.field}{detail}"
+    return json_response({"stat": False, "info": info}, exc.status)
 
 
 face = Face(
@@ -77,19 +82,6 @@ def _allow(request: FaceRequest, project: str, permission: str) -> str:
     return request.principal.uuid
 
 
-def _int(request: FaceRequest, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"check format fail {name}") from exc
-    if not low <= value <= high:
-        raise BadRequest(f"check format fail {name}: {low}..{high}")
-    return value
-
-
 def _parse(request: FaceRequest, model, data=None):
     try:
         return request.parse(model, data)
@@ -107,27 +99,23 @@ def _parse(request: FaceRequest, model, data=None):
 @face.route("/node/{projectid}", methods=("GET",))
 def list_nodes(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 500, 1, 1000)
-    items, last = inventory.page(
-        projectid,
-        limit,
-        service.decode_cursor(request.query.get("cursor"), projectid, "project", "name"),
-    )
-    return Data([inventory.render(n) for n in items], cursor=service.encode_cursor(last))
+    limit = request.integer("page_size", 500, 1, 1000)
+    page = catalog.list_nodes(projectid, limit, request.query.get("cursor"))
+    return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/node/{projectid}", methods=("POST",))
 def put_node(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
     node = _parse(request, NodeIn)
-    service.save_node(projectid, user, node)
+    catalog.save_node(projectid, user, node)
     return inventory.get(projectid, node.name)
 
 
 @face.route("/node/{projectid}/{id}", methods=("DELETE",))
 def delete_node(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_node(projectid, user, id)
+    catalog.delete_node(projectid, user, id)
     return 1
 
 
@@ -137,41 +125,43 @@ def delete_node(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}", methods=("GET",))
 def list_groups(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 1000, 1, 1000)
-    page = service.list_groups(projectid, limit, request.query.get("cursor"))
+    limit = request.integer("page_size", 1000, 1, 1000)
+    page = catalog.list_groups(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/group/{projectid}", methods=("POST",))
 def create_group(request: FaceRequest, projectid: str):
+    """JOBX answers `data: true`; the new id rides along as a top-level extra."""
     user = _allow(request, projectid, "write")
-    group = service.create_group(projectid, user, _parse(request, GroupIn))
-    return Data(group, id=group["id"])
+    group = catalog.create_group(projectid, user, _parse(request, GroupIn))
+    return Data(True, id=group["id"])
 
 
 @face.route("/group/{projectid}/{id}", methods=("GET",))
 def get_group(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.get_group(projectid, id)
+    return catalog.get_group(projectid, id)
 
 
 @face.route("/group/{projectid}/{id}", methods=("POST",))
 def update_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return service.update_group(projectid, user, id, _parse(request, GroupIn))
+    catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    return True
 
 
 @face.route("/group/{projectid}/{id}", methods=("DELETE",))
 def delete_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_group(projectid, user, id)
+    catalog.delete_group(projectid, user, id)
     return 1
 
 
 @face.route("/group/{projectid}/{id}/node", methods=("GET",))
 def group_nodes(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.group_nodes(projectid, id)
+    return catalog.group_nodes(projectid, id)
 
 
 # ---- jobs ---------------------------------------------------------------------------------
@@ -180,34 +170,34 @@ def group_nodes(request: FaceRequest, projectid: str, id: str):
 @face.route("/job/{projectid}", methods=("GET",))
 def list_jobs(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 1000, 1, 1000)
-    page = service.list_jobs(projectid, limit, request.query.get("cursor"))
+    limit = request.integer("page_size", 1000, 1, 1000)
+    page = catalog.list_jobs(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/job/{projectid}", methods=("POST",))
 def create_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    job = service.create_job(projectid, user, _parse(request, JobIn))
+    job = catalog.create_job(projectid, user, _parse(request, JobIn))
     return Data(job, uuid=job["uuid"])
 
 
 @face.route("/job/{projectid}/{id}", methods=("GET",))
 def get_job(request: FaceRequest, projectid: str, id: str):
     _allow(request, projectid, "read")
-    return service.get_job(projectid, id)
+    return catalog.get_job(projectid, id)
 
 
 @face.route("/job/{projectid}/{id}", methods=("POST",))
 def update_job(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return service.update_job(projectid, user, id, _parse(request, JobIn))
+    return catalog.update_job(projectid, user, id, _parse(request, JobIn))
 
 
 @face.route("/job/{projectid}/{id}", methods=("DELETE",))
 def delete_job(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "delete")
-    service.delete_job(projectid, user, id)
+    catalog.delete_job(projectid, user, id)
     return 1
 
 
@@ -218,69 +208,80 @@ TASK_FILTERS = ("name", "user", "status", "time_start", "time_end", "taskuuid")
 
 @face.route("/task/{projectid}", methods=("GET",))
 def list_tasks(request: FaceRequest, projectid: str):
+    """JOBX's list: every task, oldest first (capped, see reports.all_tasks). `page_size` or
+    `cursor` ask for one page instead, newest first; `order=asc|desc` sets either order."""
     _allow(request, projectid, "read")
     filters = {k: request.query[k][:128] for k in TASK_FILTERS if request.query.get(k)}
-    limit = _int(request, "page_size", 20, 1, 100)
-    page = service.list_tasks(projectid, filters, limit, request.query.get("cursor"))
+    cursor = request.query.get("cursor")
+    paged = bool(cursor or request.query.get("page_size"))
+    order = request.query.get("order") or ("desc" if paged else "asc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("check format fail order: asc or desc")
+    if paged:
+        limit = request.integer("page_size", 20, 1, 100)
+        page = reports.list_tasks(projectid, filters, limit, cursor, newest_first=order == "desc")
+    else:
+        page = reports.all_tasks(projectid, filters, newest_first=order == "desc")
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/task/{projectid}/count", methods=("GET",))
 def count_tasks(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.count_tasks(projectid)
+    return reports.count_tasks(projectid)
 
 
 @face.route("/task/{projectid}/{uuid}", methods=("GET",))
 def get_task(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    return service.get_task(projectid, uuid)
+    return reports.get_task(projectid, uuid)
 
 
 @face.route("/task/{projectid}/job/byname", methods=("POST",))
 def run_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    task, _ = service.start_task(projectid, user, _parse(request, RunIn))
-    return Data(service.render_task(task), uuid=task.uuid)
+    task, _ = runs.start_task(projectid, user, _parse(request, RunIn))
+    return Data(views.render_task(task), uuid=task.uuid)
 
 
 @face.route("/task/{projectid}/{uuid}/{control}", methods=("PUT",))
 def control_task(request: FaceRequest, projectid: str, uuid: str, control: str):
+    """JOBX answers `{stat: true, info: "ok"}`; a rollback adds its task's `uuid` (extra),
+    which is also the deploy's uuid with the last letter upper-cased."""
     user = _allow(request, projectid, "control")
-    child = service.control_task(projectid, user, uuid, control)
-    if child is not None:
-        return Data(child, uuid=child["uuid"])
-    return 1
+    child = runs.control_task(projectid, user, uuid, control)
+    extra = {"uuid": child["uuid"]} if child is not None else {}
+    return json_response({"stat": True, "info": "ok", **extra})
 
 
 @face.route("/task/{projectid}/{uuid}", methods=("DELETE", "PUT"))
 def stop_task(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    return service.render_task(service.stop_task(projectid, user, uuid))
+    return views.render_task(runs.stop_task(projectid, user, uuid))
 
 
 @face.route("/task/{projectid}/analysis/last", methods=("GET",))
 def analysis_last(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_last(projectid, _int(request, "count", 10, 1, 100))
+    return reports.analysis_last(projectid, request.integer("count", 10, 1, 100))
 
 
 @face.route("/task/{projectid}/analysis/date", methods=("GET",))
 def analysis_date(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_date(projectid)
+    return reports.analysis_date(projectid)
 
 
 @face.route("/task/{projectid}/analysis/hour", methods=("GET",))
 def analysis_hour(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_hour(projectid)
+    return reports.analysis_hour(projectid)
 
 
 @face.route("/task/{projectid}/analysis/runtime", methods=("GET",))
 def analysis_runtime(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    return service.analysis_runtime(projectid)
+    return reports.analysis_runtime(projectid)
 
 
 # ---- subtasks -----------------------------------------------------------------------------
@@ -289,20 +290,20 @@ def analysis_runtime(request: FaceRequest, projectid: str):
 @face.route("/subtask/{projectid}/{uuid}", methods=("GET",))
 def list_subtasks(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    return service.list_subtasks(projectid, uuid)
+    return reports.list_subtasks(projectid, uuid)
 
 
 @face.route("/subtask/{projectid}/{uuid}/confirm", methods=("PUT",))
 def confirm_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    service.confirm(projectid, user, uuid)
+    transitions.confirm(projectid, user, uuid)
     return 1
 
 
 @face.route("/subtask/{projectid}/{uuid}/next", methods=("PUT",))
 def next_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    service.resume(projectid, user, uuid)
+    transitions.resume(projectid, user, uuid)
     return 1
 
 
@@ -310,7 +311,7 @@ def next_subtask(request: FaceRequest, projectid: str, uuid: str):
 def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
     body = _parse(request, RetryIn)
-    service.retry(projectid, user, uuid, body.only_failed)
+    transitions.retry(projectid, user, uuid, body.only_failed)
     return 1
 
 
@@ -318,25 +319,29 @@ def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
 def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
     body = _parse(request, ApproveIn)
-    service.approve(projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin)
+    transitions.approve(
+        projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin
+    )
     return 1
 
 
 @face.route("/subtask/{projectid}/{uuid}/node", methods=("GET",))
 def subtask_nodes(request: FaceRequest, projectid: str, uuid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 500, 1, 1000)
-    page = service.node_results(projectid, uuid, limit, request.query.get("cursor"))
+    limit = request.integer("page_size", 500, 1, 1000)
+    attempt = request.integer("attempt", 0, 0, 999) or None
+    page = reports.node_results(projectid, uuid, limit, request.query.get("cursor"), attempt)
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/subtask/{projectid}/{uuid}/node/{node}", methods=("GET",))
 def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: str):
     _allow(request, projectid, "read")
-    step = _int(request, "step", 0, 0, 49)
-    offset = _int(request, "offset", 0, 0, 2**40)
-    limit = _int(request, "limit", 65536, 1, 1024 * 1024)
-    return service.node_output(projectid, uuid, node, step, offset, limit)
+    step = request.integer("step", 0, 0, 49)
+    offset = request.integer("offset", 0, 0, 2**40)
+    limit = request.integer("limit", 65536, 1, 1024 * 1024)
+    attempt = request.integer("attempt", 0, 0, 999) or None
+    return reports.node_output(projectid, uuid, node, step, offset, limit, attempt)
 
 
 # ---- logs ---------------------------------------------------------------------------------
@@ -345,20 +350,21 @@ def subtask_node_output(request: FaceRequest, projectid: str, uuid: str, node: s
 @face.route("/log/{projectid}", methods=("GET",))
 def operation_log(request: FaceRequest, projectid: str):
     _allow(request, projectid, "read")
-    limit = _int(request, "page_size", 50, 1, 200)
-    page = service.list_oplog(projectid, limit, request.query.get("cursor"))
+    limit = request.integer("page_size", 50, 1, 200)
+    page = oplog.list_oplog(projectid, limit, request.query.get("cursor"))
     return Data(page["data"], cursor=page["cursor"])
 
 
 @face.route("/slave/{slave}/log/{uuid}", methods=("GET",))
 def slave_log(request: FaceRequest, slave: str, uuid: str):
+    """The text log, a page at a time: `X-Taskhub-Cursor` names the next page."""
     if len(uuid) > 64:
         raise BadRequest("check format fail uuid")
-    task, text = service.slave_log(uuid)
-    request.principal.require(FACE, task.project, "read")
-    return Response(
-        body=text, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"}
-    )
+    text, more = reports.slave_log(request.principal, uuid, request.query.get("cursor"))
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if more:
+        headers["X-Taskhub-Cursor"] = more
+    return Response(body=text, status_code=200, headers=headers)
 
 
 # ---- third-party interface ------------------------------------------------------------------
@@ -372,49 +378,71 @@ def _third(body: dict[str, Any]) -> Response:
 def third_groupnames(request: FaceRequest):
     body = _parse(request, ProjectIn)
     _allow(request, body.project_id, "read")
-    names, cursor = [], None
-    while True:  # every group name, a page at a time
-        page = service.list_groups(body.project_id, 1000, cursor)
-        names += [g["name"] for g in page["data"]]
-        cursor = page["cursor"]
-        if not cursor:
-            return names
+    return catalog.group_names(body.project_id)
 
 
 @face.route("/third/interface/dry-run", methods=("POST",))
 def third_dry_run(request: FaceRequest):
     body = _parse(request, ThirdIn)
     _allow(request, body.project_id, "write")
-    service.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
+    runs.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
+    if runs.uuid_taken(uuid):  # what invoke would answer as already created
+        raise Conflict("uuid has already existed in the task")
+    return _third({"stat": True, "uuid": uuid, "msg": "ok"})
 
 
 @face.route("/third/interface/invoke", methods=("POST",))
 def third_invoke(request: FaceRequest):
+    """JOBX's answers: `{stat, uuid, data: 1}`, a repeat `{stat, info}` (uuid as an extra)."""
     body = _parse(request, ThirdIn)
     user = _allow(request, body.project_id, "write")
+    params = body.params
     run = RunIn(
-        jobname=body.params.jobname,
-        group=body.params.group,
-        variable=body.params.variable,
-        uuid=body.uuid,
+        jobname=params.jobname,
+        group=params.group,
+        variable=params.variable,
+        uuid=runs.third_uuid(body.uuid, body.retry_count),
     )
-    task, created = service.start_task(body.project_id, user, run, calltype="api")
-    return _third({"stat": True, "uuid": task.uuid, "msg": "ok" if created else "exists"})
+    task, created = runs.start_task(
+        body.project_id, user, run, calltype="api", given=params.given()
+    )
+    if not created:
+        return _third(
+            {"stat": True, "info": "This task has been successfully created", "uuid": task.uuid}
+        )
+    return _third({"stat": True, "uuid": task.uuid, "data": 1, "msg": "ok"})
 
 
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
     body = _parse(request, UuidIn)
-    task = service.load_task(None, body.uuid)
-    request.principal.require(FACE, task.project, "read")
-    return _third(service.third_status(task))
+    try:
+        deploy, answer = reports.third_query(runs.third_uuid(body.uuid, body.retry_count))
+    except NotFound as exc:
+        raise NotFound("no find uuid") from exc
+    request.principal.require(FACE, deploy.project, "read")
+    return _third(answer)
 
 
 @face.route("/third/interface/stop", methods=("POST",))
 def third_stop(request: FaceRequest):
+    """Stops the rollback when one runs, else the deploy, recording "no rollback" as JOBX's
+    `_skip_` row. A finished target answers JOBX's `jobx uuid:<uuid> status: <status>`."""
     body = _parse(request, UuidIn)
-    task = service.load_task(None, body.uuid)
-    user = _allow(request, task.project, "control")
-    service.stop_task(task.project, user, body.uuid, norollback=True)
-    return _third({"stat": True, "uuid": body.uuid, "msg": "ok"})
+    uuid = runs.third_uuid(body.uuid, body.retry_count)
+    try:
+        deploy = runs.load_task(None, uuid)
+    except NotFound as exc:
+        raise NotFound("no find task") from exc
+    user = _allow(request, deploy.project, "control")
+    target = runs.load_task(None, deploy.rollback_task) if deploy.rollback_task else deploy
+    if target is deploy:
+        runs.mark_skip(deploy)
+    if target.status not in ("init", "running"):
+        info = f"jobx uuid:{target.uuid} status: {target.status}"
+        if target is deploy:
+            runs.stop_task(deploy.project, user, uuid, norollback=True)  # an open decision
+        return _third({"stat": True, "info": info, "uuid": target.uuid})
+    runs.stop_task(target.project, user, target.uuid, norollback=target is deploy)
+    return _third({"stat": True, "uuid": target.uuid, "msg": "ok"})

@@ -2,24 +2,26 @@
 per move.
 
 A task's cursor is (batch, step, seq, phase). A message `{task, seq, batch, step}` may only act
-when its `seq` equals the task's: the worker claims the cursor with a lease (a conditional
-write), runs the step on the nodes that have no recorded result yet, records each node's
-result once (a conditional put, output to S3), then commits the next cursor with `seq + 1`
-in one TransactWrite (with the batch's subtask and, when the task ends, its counters) and
-only then sends the next message. Hence:
+when its `seq` equals the task's: the worker claims the cursor with a short lease (a
+conditional write), dispatches the step to the nodes of the batch's current attempt that have
+no row yet (executors.py: the local runner or SSM), waits a few seconds for their outcomes,
+then commits the next cursor with `seq + 1` in one TransactWrite (with the batch's subtask and,
+when the task ends, its counters) and only then sends the next message. A step still running
+after the wait commits the same cursor with a delayed message that polls it again. Hence:
 
+- a worker never blocks past its lease, however long the step: it dispatches and polls;
 - a duplicated or late message finds another `seq` and changes nothing;
-- a worker killed mid-step leaves its finished nodes recorded and its lease to expire; the
-  redelivered message (or the reaper, for a message lost between commit and send) re-runs
-  only the nodes without a result. The lease is short and renewed while the step runs, so a
-  dead worker's cursor is free again within `LEASE_S`, and a worker that finds its lease
-  taken kills what it started;
-- a stop is a conditional write on the task that the running worker sees within a second:
-  it kills its process groups and its commit fails.
+- within one attempt a node runs at most once: its row is created, conditionally, by whoever
+  starts it (results.py); a node whose runner died is recorded failed (`lost`), never re-run;
+- a worker killed mid-move leaves its lease to expire (at once for a local server that died
+  and started again); the redelivery or the reaper goes on from the rows;
+- a stop writes the step's control row in the same transaction as the task's end: no node
+  starts after it, the runner kills what runs within a second, SSM commands are cancelled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -29,43 +31,38 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from ..core import aws, ids, resources
+from ..core import ids, resources
 from ..core.config import settings
-from . import stats
-from .executors import (
-    SHELLS,
-    SSM_MAX_TARGETS,
-    LocalExecutor,
-    Outcome,
-    SsmExecutor,
-    command_for,
-    undefined_variables,
-)
+from . import results, stats
+from .executors import EXECUTORS, enabled
 from .models import PlanModel, ResultModel, SubtaskModel, TaskModel
+from .steps import SHELLS, Outcome, StepRun, command_for, undefined_variables
 
 log = logging.getLogger("taskhub.jobx")
 
-QUEUE = resources.queue("jobx", visibility_timeout=960, max_receive_count=10)
+QUEUE = resources.queue("jobx", visibility_timeout=120, max_receive_count=10)
 
 clock: Callable[[], float] = time.time  # tests move time forward here
-LEASE_S = 30  # a claim lasts this long unless renewed
-RENEW_S = 10  # a running step renews its claim this often
+LEASE_S = 60  # a claim lasts this long; a move takes a few seconds
 # The local server holds its data directory alone, so a claim made before it started was made
 # by a server that is gone: it is taken over at once instead of after LEASE_S.
 BOOT_MS = int(time.time() * 1000)
 SEND_GRACE_S = 300  # a sent message not picked up by then is re-driven by the reaper
-SSM_POLL_S = 5
-STOP_CHECK_S = 1.0
+WAIT_S = 8.0  # how long a worker waits for a step's outcomes before polling it later
+POLL_S = 2  # the delay of the message that polls a step still running
+REDISPATCH_S = 120  # nodes sent this long ago without a row yet are sent again
 MAX_TRIES = 5  # claims of one cursor before the task ends `fail`
-TAIL = 2048
-WATCH = "1"
+SHARDS = 16  # the reaper's index is spread over this many partitions
 DECISION_DAYS = 7
-local_executor = LocalExecutor()
-ssm_executor = SsmExecutor()
 
 
 def now_ms() -> int:
     return int(clock() * 1000)
+
+
+def watch_key(task_uuid: str) -> str:
+    """The reaper index partition of a task: tasks spread over SHARDS hash keys."""
+    return f"w{int(hashlib.sha256(task_uuid.encode()).hexdigest(), 16) % SHARDS:02d}"
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -111,22 +108,11 @@ def load_subtask(task_uuid: str, batch: int) -> SubtaskModel | None:
 
 
 def result_key(task_uuid: str, batch: int) -> str:
-    return f"{task_uuid}#{batch}"
+    return results.key(task_uuid, batch)
 
 
-def step_results(task_uuid: str, batch: int, step: int) -> dict[str, ResultModel]:
-    return {
-        r.node: r
-        for r in ResultModel.query(
-            result_key(task_uuid, batch),
-            ResultModel.rk.startswith(f"{step:03d}#"),
-            consistent_read=True,
-        )
-    }
-
-
-def output_key(task_uuid: str, batch: int, step: int, node: str) -> str:
-    return f"jobx/output/{task_uuid}/{batch}/{step}/{node}"
+def output_key(task_uuid: str, batch: int, attempt: int, step: int, node: str) -> str:
+    return results.output_key(task_uuid, batch, attempt, step, node)
 
 
 # ---- step selection ------------------------------------------------------------------------
@@ -234,7 +220,7 @@ def finish_actions(task: TaskModel, status: str, reason: str, now: int) -> list[
     if task.kind == "deploy" and task.rollback_version and not task.decision:
         actions += [
             TaskModel.decision.set("wait"),
-            TaskModel.watch.set(WATCH),
+            TaskModel.watch.set(watch_key(task.uuid)),
             TaskModel.deadline.set(decision_deadline(task)),
         ]
     else:
@@ -277,12 +263,15 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         actions.append(TaskModel.phase.set(move.phase))
         if move.phase == "run":
             actions += [
-                TaskModel.watch.set(WATCH),
+                TaskModel.watch.set(watch_key(task.uuid)),
                 TaskModel.deadline.set(now + (move.delay + SEND_GRACE_S) * 1000),
             ]
         elif move.phase == "approval":
             timeout = int(task.steps[step].get("timeout") or 86400)
-            actions += [TaskModel.watch.set(WATCH), TaskModel.deadline.set(now + timeout * 1000)]
+            actions += [
+                TaskModel.watch.set(watch_key(task.uuid)),
+                TaskModel.deadline.set(now + timeout * 1000),
+            ]
         else:  # waiting for a person, without a deadline
             actions += [TaskModel.watch.remove(), TaskModel.deadline.remove()]
     try:
@@ -358,7 +347,7 @@ def claim(task: TaskModel) -> str | None:
         TaskModel.lease_token.set(token),
         TaskModel.lease_until.set(until),
         TaskModel.tries.set(task.tries + 1),
-        TaskModel.watch.set(WATCH),
+        TaskModel.watch.set(watch_key(task.uuid)),
         TaskModel.deadline.set(until),
     ]
     if task.batch < len(task.batches):
@@ -439,12 +428,15 @@ def _advance(task: TaskModel, token: str, budget_s: float | None = None) -> bool
         return commit(after_step(move, task, sub, step_index, []), lease_token=token)
     if step["kind"] == "approval":
         return commit(move.to(batch, step_index, "approval"), lease_token=token)
-    nodes = [n for n in task.batches[batch] if n not in set(sub.failed_nodes or [])]
-    done, pending = run_step(task, sub, step_index, step, nodes, budget_s)
-    if pending:
-        # SSM nodes still running: look again later from a delayed message
-        return commit(move.to(batch, step_index, "run", delay=SSM_POLL_S), lease_token=token)
-    failed = sorted(n for n, r in done.items() if r.status != "success")
+    run = step_run(task, sub, step_index, step)
+    done, dispatched = execute(run, sub, budget_s)
+    if done is None:  # still running: look again from a delayed message
+        if dispatched:
+            move.subtask(batch, SubtaskModel.dispatched.set(dispatched))
+        return commit(move.to(batch, step_index, "run", delay=POLL_S), lease_token=token)
+    if dispatched:
+        move.subtask(batch, SubtaskModel.dispatched.set(dispatched))
+    failed = sorted(n for n, row in done.items() if row.status != "success")
     return commit(after_step(move, task, sub, step_index, failed), lease_token=token)
 
 
@@ -494,7 +486,8 @@ def after_step(
         )
         return move.to(batch, step_index, "wait_confirm")
     step = task.steps[step_index]
-    everyone_failed = set(failed_nodes) >= set(task.batches[batch])
+    taking_part = sub.attempt_nodes or task.batches[batch]
+    everyone_failed = set(failed_nodes) >= set(taking_part)
     if step_index + 1 >= len(task.steps) or everyone_failed:
         if step.get("pause") and not everyone_failed:
             return move.to(batch, len(task.steps), "pause")
@@ -534,266 +527,184 @@ def final_reason(task: TaskModel, failed: int, batch_failed: bool = False) -> st
 # ---- running a step on nodes ---------------------------------------------------------------
 
 
-def run_step(
-    task: TaskModel,
-    sub: SubtaskModel,
-    step_index: int,
-    step: dict[str, Any],
-    nodes: list[str],
-    budget_s: float | None = None,
-) -> tuple[dict[str, ResultModel], list[str]]:
-    """Run the step on every node without a result; returns (results, nodes still pending)."""
-    done = step_results(task.uuid, task.batch, step_index)
-    todo = [n for n in nodes if n not in done]
-    if not todo:
-        return done, []
+def attempt_nodes(task: TaskModel, sub: SubtaskModel) -> list[str]:
+    """The nodes of the batch's current attempt that still take part: all of the batch, or
+    the failed ones a retry named; without the nodes that failed an earlier step."""
+    nodes = list(sub.attempt_nodes) if sub.attempt_nodes else list(task.batches[task.batch])
+    out = set(sub.failed_nodes or [])
+    return [n for n in nodes if n not in out]
+
+
+def step_run(task: TaskModel, sub: SubtaskModel, step_index: int, step: dict[str, Any]) -> StepRun:
     values = variables(task)
     ip = ",".join(task.batches[task.batch])
-    command = command_for(step, values)
-    if step["kind"] == "cmd" and command.interpreter in SHELLS:
-        missing = undefined_variables(step["script"], [*values, "ip", "node", "node_address"])
-        if missing:
-            for node in todo:
-                done[node] = record(
-                    task,
-                    sub,
-                    step_index,
-                    node,
-                    Outcome("fail", None, f"variable undef: {missing[0]}", now_ms(), 0, b""),
-                )
-            return done, []
     envs = {}
-    for node in todo:
+    for node in attempt_nodes(task, sub):
         _executor, address, _ = (task.nodes.get(node) or ["local", node, None])[:3]
         envs[node] = {"node": node, "node_address": address or node, "ip": ip}
-    local = {n: e for n, e in envs.items() if (task.nodes.get(n) or ["local"])[0] != "ssm"}
-    remote = {n: e for n, e in envs.items() if n not in local}
-    timeout = float(step.get("timeout") or 60)
-    if budget_s is not None:
-        # a local step cannot outlive the worker (900 s on Lambda); ssm steps can
-        timeout = max(1.0, min(timeout, budget_s - 30))
-    if local:
-        stop = threading.Event()
-        lock = threading.Lock()
-
-        def on_done(node: str, outcome: Outcome) -> None:
-            result = record(task, sub, step_index, node, outcome)
-            with lock:
-                done[node] = result
-
-        def on_progress(node: str, output: bytes) -> None:
-            # a running node's output so far, for tailing; the result replaces it at the end
-            key = output_key(task.uuid, task.batch, step_index, node)
-            aws.client("s3").put_object(Bucket=settings().bucket, Key=key, Body=output)
-
-        finished = threading.Event()
-        watcher = threading.Thread(target=_watch, args=(task, stop, finished), daemon=True)
-        watcher.start()
-        try:
-            local_executor.run(command, local, timeout, stop, on_done, on_progress)
-        finally:
-            finished.set()
-            watcher.join(timeout=5)
-    pending = run_ssm(task, sub, step_index, command, remote, timeout, done) if remote else []
-    return done, pending
-
-
-def _watch(task: TaskModel, stop: threading.Event, finished: threading.Event) -> None:
-    """While commands run: look at the task once a second (a stop or a lost cursor kills them)
-    and renew the claim every `RENEW_S` (a claim someone else took kills them too)."""
-    renewed = time.monotonic()
-    while not finished.wait(STOP_CHECK_S):
-        if time.monotonic() - renewed >= RENEW_S:
-            if not renew(task):
-                stop.set()
-                return
-            renewed = time.monotonic()
-        try:
-            current = load(task.uuid)
-        except Exception:  # a transient read error must not kill the step
-            log.exception("stop check of %s failed", task.uuid)
-            continue
-        if (
-            current is None
-            or current.stop
-            or current.status not in ("init", "running")
-            or current.seq != task.seq
-        ):
-            stop.set()
-            return
-
-
-def renew(task: TaskModel) -> bool:
-    """Extend our claim; False when it is no longer ours (a transient error keeps it)."""
-    until = now_ms() + LEASE_S * 1000
-    try:
-        TaskModel(task.uuid).update(
-            actions=[TaskModel.lease_until.set(until), TaskModel.deadline.set(until)],
-            condition=(TaskModel.lease_token == task.lease_token) & (TaskModel.seq == task.seq),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            log.warning("jobx %s: the claim was taken over; stopping its commands", task.uuid)
-            return False
-        log.exception("renewing the claim of %s failed", task.uuid)
-        return True
-    task.lease_until = until
-    return True
-
-
-def record(
-    task: TaskModel, sub: SubtaskModel, step_index: int, node: str, outcome: Outcome
-) -> ResultModel:
-    """Write a node's result once: output to S3, pointer and tail to DynamoDB."""
-    key = None
-    if outcome.output:
-        key = output_key(task.uuid, task.batch, step_index, node)
-        aws.client("s3").put_object(Bucket=settings().bucket, Key=key, Body=outcome.output)
-    text = outcome.output[-TAIL:].decode("utf-8", "replace")
-    result = ResultModel(
-        key=result_key(task.uuid, task.batch),
-        rk=f"{step_index:03d}#{node}",
-        node=node,
+    return StepRun(
+        task=task.uuid,
+        batch=task.batch,
+        attempt=int(sub.attempt or 1),
         step=step_index,
-        status=outcome.status,
-        exit_code=outcome.exit_code,
-        error=outcome.error[:1000],
-        starttime=outcome.starttime_ms,
-        duration_ms=outcome.duration_ms,
-        output_key=key,
-        output_size=len(outcome.output),
-        tail=text,
-        attempt=sub.attempt or 1,
+        command=command_for(step, values),
+        timeout=float(step.get("timeout") or 60),
+        nodes=envs,
+        reach={n: list(task.nodes.get(n) or ["local", n, None]) for n in envs},
     )
-    try:
-        result.save(condition=ResultModel.rk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        result = ResultModel.get(result.key, result.rk, consistent_read=True)
-    return result
 
 
-def run_ssm(task, sub, step_index, command, remote, timeout, done) -> list[str]:
-    """Send to nodes not sent yet (50 instances per command), poll those sent earlier;
-    returns the nodes still running. Each command id is recorded as soon as it is known, so
-    a worker killed mid-way re-sends at most the one command it had not recorded."""
-    sent: dict[str, str] = dict((sub.ssm or {}).get(str(step_index), {}))
-    fresh: dict[str, str] = {}
-    for chunk in _ssm_chunks(task, [n for n in remote if n not in sent]):
-        per_instance = {
-            instance: {k: v for k, v in remote[node].items() if k != "ip"}
-            for instance, node in chunk.items()
-        }
-        shared = {"ip": next(iter(remote.values()))["ip"]}
-        try:
-            command_id = ssm_executor.send(
-                per_instance,
-                command,
-                shared,
-                int(timeout),
-                f"taskhub {task.uuid} b{task.batch} s{step_index}",
-            )
-        except Exception as exc:
-            log.warning("ssm send to %s failed: %s", ",".join(chunk.values()), exc)
-            for node in chunk.values():
-                done[node] = record(
-                    task,
-                    sub,
-                    step_index,
-                    node,
-                    Outcome("fail", None, f"ssm send failed: {exc}"[:500], now_ms(), 0, b""),
-                )
-            continue
-        for node in chunk.values():
-            fresh[node] = sent[node] = command_id
-        ssm_map = {**(sub.ssm or {}), str(step_index): dict(sent)}
-        SubtaskModel(task.uuid, task.batch).update(actions=[SubtaskModel.ssm.set(ssm_map)])
-        sub.ssm = ssm_map
-    pending = []
-    for node in remote:
-        if node in done:
-            continue
-        if node in fresh:  # just sent: look from the delayed message, not right away
-            pending.append(node)
-            continue
-        instance = (task.nodes.get(node) or [None, None, None])[2]
-        outcome = ssm_executor.poll(sent[node], instance)
-        if outcome is None:
-            pending.append(node)
-            continue
-        outcome.starttime_ms = outcome.starttime_ms or now_ms()
-        done[node] = record(task, sub, step_index, node, outcome)
-    return pending
+def execute(
+    run: StepRun, sub: SubtaskModel, budget_s: float | None = None
+) -> tuple[dict[str, ResultModel] | None, int | None]:
+    """Dispatch the nodes that have no row, then wait (a few seconds at most) for every
+    node's outcome. Returns (the rows, once all are final, else None; when nodes were sent)."""
+    rows = results.step_rows(run.task, run.batch, run.attempt, run.step)
+    dispatched = None
+    todo = [n for n in run.nodes if n not in rows]
+    recent = sub.dispatched is not None and now_ms() - sub.dispatched < REDISPATCH_S * 1000
+    if todo and not (recent and any(rows.values())):
+        dispatched = now_ms()
+        for node, outcome in dispatch(run, todo).items():
+            results.finish(run.task, run.batch, run.attempt, run.step, node, outcome)
+    wait = WAIT_S if budget_s is None else max(0.0, min(WAIT_S, budget_s - 30))
+    until = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        rows = results.step_rows(run.task, run.batch, run.attempt, run.step)
+        open_rows = {n: r for n, r in rows.items() if r.status in results.OPEN}
+        for node, outcome in poll(run, open_rows).items():
+            results.finish(run.task, run.batch, run.attempt, run.step, node, outcome)
+            open_rows.pop(node, None)
+        missing = [n for n in run.nodes if n not in rows]
+        if not open_rows and not missing:
+            return results.step_rows(run.task, run.batch, run.attempt, run.step), dispatched
+        if time.monotonic() >= until:
+            return None, dispatched
+        time.sleep(pause)
+        pause = min(0.25, pause * 1.5)
 
 
-def _ssm_chunks(task: TaskModel, nodes: list[str]) -> list[dict[str, str]]:
-    """Groups of at most 50 {instance_id: node}, an instance at most once per group."""
-    chunks: list[dict[str, str]] = []
+def dispatch(run: StepRun, nodes: list[str]) -> dict[str, Outcome]:
+    """Start `nodes` on their executors; outcomes known at once (refused nodes) come back."""
+    outcomes: dict[str, Outcome] = {}
+    if run.command.interpreter in SHELLS and run.command.script:
+        missing = undefined_variables(
+            run.command.script, [*run.command.env, "ip", "node", "node_address"]
+        )
+        if missing:
+            return {n: _failed(f"variable undef: {missing[0]}") for n in nodes}
+    by_kind: dict[str, list[str]] = {}
     for node in nodes:
-        instance = (task.nodes.get(node) or [None, None, None])[2]
-        target = next((c for c in chunks if instance not in c and len(c) < SSM_MAX_TARGETS), None)
-        if target is None:
-            target = {}
-            chunks.append(target)
-        target[instance] = node
-    return chunks
+        by_kind.setdefault(run.executor_of(node), []).append(node)
+    for kind, members in by_kind.items():
+        if not enabled(kind):
+            outcomes.update(
+                {n: _failed(f"the {kind} executor is off in this stage") for n in members}
+            )
+            continue
+        outcomes.update(EXECUTORS[kind].dispatch(run, members))
+    return outcomes
 
 
-def cancel_ssm(task: TaskModel) -> None:
-    """On stop: cancel the running batch's SSM commands on the nodes without a result."""
+def poll(run: StepRun, rows: dict[str, ResultModel]) -> dict[str, Outcome]:
+    by_kind: dict[str, dict[str, ResultModel]] = {}
+    for node, row in rows.items():
+        by_kind.setdefault(row.executor or "local", {})[node] = row
+    outcomes: dict[str, Outcome] = {}
+    for kind, members in by_kind.items():
+        outcomes.update(EXECUTORS[kind].poll(run, members))
+    return outcomes
+
+
+def _failed(error: str) -> Outcome:
+    return Outcome("fail", None, error, now_ms(), 0, b"")
+
+
+def stop_step(task: TaskModel) -> Any | None:
+    """The control row that stops the running step, to save in the stop's transaction (None
+    when no step of a batch runs)."""
+    if task.phase != "run" or task.batch >= len(task.batches):
+        return None
+    sub = load_subtask(task.uuid, task.batch)
+    return results.cancel_action(
+        task.uuid, task.batch, int(sub.attempt or 1) if sub else 1, task.step
+    )
+
+
+def cancel_step(task: TaskModel) -> None:
+    """After a stop: cancel what the running step sent (SSM commands; local runners see the
+    control row themselves). Bounded by the batch's nodes."""
+    if task.batch >= len(task.batches) or task.step >= len(task.steps):
+        return
     sub = load_subtask(task.uuid, task.batch)
     if sub is None:
         return
-    sent = (sub.ssm or {}).get(str(task.step), {})
-    done = step_results(task.uuid, task.batch, task.step)
-    targets: dict[str, list[str]] = {}
-    for node, command_id in sent.items():
-        if node not in done:
-            instance = (task.nodes.get(node) or [None, None, None])[2]
-            targets.setdefault(command_id, []).append(instance)
-    for command_id, instances in targets.items():
-        try:
-            ssm_executor.cancel(command_id, sorted(instances))
-        except Exception as exc:
-            log.warning("ssm cancel of %s failed: %s", command_id, exc)
+    run = step_run(task, sub, task.step, task.steps[task.step])
+    rows = results.step_rows(task.uuid, task.batch, run.attempt, task.step)
+    open_rows = {n: r for n, r in rows.items() if r.status in results.OPEN}
+    ssm_rows = {n: r for n, r in open_rows.items() if r.executor == "ssm"}
+    if ssm_rows:
+        EXECUTORS["ssm"].cancel(run, ssm_rows)
+        for node in ssm_rows:
+            results.finish(
+                task.uuid, task.batch, run.attempt, task.step, node, _failed("killed: task stopped")
+            )
 
 
 # ---- the reaper ----------------------------------------------------------------------------
 
 
-def reap(limit: int = 100) -> dict[str, int]:
+def reap(budget_s: float = 50.0, page: int = 100) -> dict[str, int]:
     """Re-drive work stuck past its deadline: a lost or dropped message (resend the cursor's
     message; duplicates are harmless), an approval nobody answered (refuse), a rollback
-    decision nobody took (expired)."""
+    decision nobody took (expired). Reads every shard of the index page by page until
+    `budget_s` is spent; only a condition that no longer holds is skipped."""
     now = now_ms()
     counts = {"resent": 0, "refused": 0, "expired": 0}
-    for task in TaskModel.by_deadline.query(WATCH, TaskModel.deadline <= now, limit=limit):
-        task = load(task.uuid)
-        if task is None or task.deadline is None or task.deadline > now:
-            continue
-        if task.status in ("init", "running") and task.phase == "run":
-            if task.lease_until > now:
-                continue
-            try:
-                TaskModel(task.uuid).update(
-                    actions=[TaskModel.deadline.set(now + SEND_GRACE_S * 1000)],
-                    condition=(TaskModel.seq == task.seq) & (TaskModel.lease_until <= now),
-                )
-            except UpdateError:
-                continue
-            send(task)
-            counts["resent"] += 1
-        elif task.status == "running" and task.phase == "approval":
-            move = Move(task).to(task.batch, task.step).finish("refuse", "approval timed out")
-            move.subtask(
-                task.batch, SubtaskModel.status.set("fail"), SubtaskModel.finishtime.set(now)
+    until = time.monotonic() + budget_s
+    for shard in range(SHARDS):
+        start = None
+        while time.monotonic() < until:
+            found = TaskModel.by_deadline.query(
+                f"w{shard:02d}",
+                TaskModel.deadline <= now,
+                limit=page,
+                last_evaluated_key=start,
             )
-            if commit(move, lease_token=None, expect_phase="approval"):
-                counts["refused"] += 1
-        elif task.decision == "wait" and expire_decision(task.uuid):
-            counts["expired"] += 1
+            for item in found:
+                _reap_one(item.uuid, now, counts)
+            start = found.last_evaluated_key
+            if not start:
+                break
     return counts
+
+
+def _reap_one(task_uuid: str, now: int, counts: dict[str, int]) -> None:
+    task = load(task_uuid)
+    if task is None or task.deadline is None or task.deadline > now:
+        return
+    if task.status in ("init", "running") and task.phase == "run":
+        if task.lease_until > now:
+            return
+        try:
+            TaskModel(task.uuid).update(
+                actions=[TaskModel.deadline.set(now + SEND_GRACE_S * 1000)],
+                condition=(TaskModel.seq == task.seq) & (TaskModel.lease_until <= now),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return
+        send(task)
+        counts["resent"] += 1
+    elif task.status == "running" and task.phase == "approval":
+        move = Move(task).to(task.batch, task.step).finish("refuse", "approval timed out")
+        move.subtask(task.batch, SubtaskModel.status.set("fail"), SubtaskModel.finishtime.set(now))
+        if commit(move, lease_token=None, expect_phase="approval"):
+            counts["refused"] += 1
+    elif task.decision == "wait" and expire_decision(task.uuid):
+        counts["expired"] += 1
 
 
 def expire_decision(task_uuid: str) -> bool:

@@ -1,377 +1,250 @@
-"""Where a JOBX step (seed 002) runs: `local` (a subprocess on the worker host) or `ssm`
-(AWS Systems Manager Run Command on instance ids).
+"""Where a JOBX step (seed 002) runs, behind one interface the engine drives: `dispatch`
+starts nodes and returns at once, `poll` tells the outcomes it can see, `cancel` stops what
+was sent. Nothing here waits for a step to end.
 
-Variables reach scripts only as environment variables. The local executor writes the step's
-script to a file and runs `<interpreter> <file>` with a minimal environment (the worker's own
-environment, which holds its AWS credentials, is never passed on). The SSM executor cannot
-set an environment, so its generated wrapper exports each value from base64 text: the only
-thing spliced into shell text is base64, which cannot be code.
+- `local`: the runner (runner.py) gets an order per chunk of nodes; it records each node's
+  row itself. Poll only finds nodes whose runner is gone.
+- `ssm`: Run Command, one SendCommand per 50 instances; each node's row is `queued` before
+  the command is sent and holds its command id after. Poll reads every invocation of a
+  command in one ListCommandInvocations call; a node past its deadline fails with `timeout`.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import re
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+import logging
+from typing import Any, Protocol
 
-from ..core import aws
-from ..core.warden import warden
-from .schemas import reserved_name
+from ..core import aws, resources
+from ..core.config import settings
+from . import results, runner
+from .models import ResultModel
+from .steps import SSM_MAX_TARGETS, Outcome, StepRun, ssm_script
 
-MAX_OUTPUT = 4 * 1024 * 1024
-SHELLS = {"bash", "sh"}
-# names a shell or the environment provides; never reported as `variable undef`
-SHELL_NAMES = frozenset(
-    [
-        "HOME",
-        "PATH",
-        "USER",
-        "PWD",
-        "OLDPWD",
-        "SHELL",
-        "HOSTNAME",
-        "RANDOM",
-        "LINENO",
-        "SECONDS",
-        "UID",
-        "EUID",
-        "PPID",
-        "BASH",
-        "BASHPID",
-        "BASH_SOURCE",
-        "BASH_VERSION",
-        "FUNCNAME",
-        "IFS",
-        "TMPDIR",
-        "LANG",
-        "LC_ALL",
-        "LOGNAME",
-        "TERM",
-        "OPTARG",
-        "OPTIND",
-        "REPLY",
-        "PIPESTATUS",
-        "HOSTTYPE",
-        "OSTYPE",
-        "MACHTYPE",
-        "EPOCHSECONDS",
-        "EPOCHREALTIME",
-        "AWS_SSM_INSTANCE_ID",  # set by the SSM agent on the instance
-        "AWS_SSM_REGION_NAME",
-    ]
-)
-_SINGLE_QUOTED = re.compile(r"'[^']*'")
-_COMMENT = re.compile(r"(^|\s)#[^\n]*")
-# `${name:-default}` (and `-`, `=`, `+` with or without `:`) does not need `name` defined
-_REFERENCE = re.compile(
-    r"(?<!\\)\$(?:\{[#!]?([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_]|:?[-=+])|([A-Za-z_][A-Za-z0-9_]*))"
-)
-_ASSIGNED = re.compile(
-    r"(?:^|[\s;&|(`])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*|typeset\s+)?"
-    r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?="
-)
-_LOOP = re.compile(r"\b(?:for|select)\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b")
-_READ = re.compile(r"\bread\s+((?:-[A-Za-z]+\s+(?:\S+\s+)?)*)((?:[A-Za-z_][A-Za-z0-9_]*\s*)+)")
-_GETOPTS = re.compile(r"\bgetopts\s+\S+\s+([A-Za-z_][A-Za-z0-9_]*)")
+log = logging.getLogger("taskhub.jobx")
+
+SSM_DONE = {"Success", "Failed", "Cancelled", "TimedOut", "Undeliverable", "Terminated"}
+SSM_DOCUMENT = "AWS-RunShellScript"
+LOST_GRACE_S = 60  # an SSM row still `queued` this long after it was written was never sent
 
 
-def referenced_variables(script: str) -> set[str]:
-    """Names the script expands with `$name` / `${name}` (not inside single quotes)."""
-    text = _COMMENT.sub(r"\1", _SINGLE_QUOTED.sub("''", script))
-    return {a or b for a, b in _REFERENCE.findall(text)}
+def now_ms() -> int:
+    from .engine import now_ms as engine_now  # the engine's clock, which tests move
+
+    return engine_now()
 
 
-def assigned_variables(script: str) -> set[str]:
-    text = _SINGLE_QUOTED.sub("''", script)
-    names = set(_ASSIGNED.findall(text)) | set(_LOOP.findall(text)) | set(_GETOPTS.findall(text))
-    for _, group in _READ.findall(text):
-        names.update(group.split())
-    return names
+class Executor(Protocol):
+    def dispatch(self, run: StepRun, nodes: list[str]) -> dict[str, Outcome]: ...
+
+    def poll(self, run: StepRun, rows: dict[str, ResultModel]) -> dict[str, Outcome]: ...
+
+    def cancel(self, run: StepRun, rows: dict[str, ResultModel]) -> None: ...
 
 
-def undefined_variables(script: str, known: Iterable[str]) -> list[str]:
-    """Referenced names that nothing defines: not a variable, not set by the script itself,
-    not a shell or environment name. The step fails with `variable undef: <name>`."""
-    missing = referenced_variables(script) - assigned_variables(script) - set(known) - SHELL_NAMES
-    return sorted(missing)
-
-
-@dataclass
-class StepCommand:
-    """What every node of a step runs: interpreter, script text, and per-step variables."""
-
-    interpreter: str
-    script: str
-    env: dict[str, str] = field(default_factory=dict)
-    user: str | None = None
-
-
-SCP_SCRIPT = """set -e
-umask 022
-mkdir -p "$(dirname "$TASKHUB_SCP_DST")"
-printf '%s' "$TASKHUB_SCP_CONTENT_B64" | base64 -d > "$TASKHUB_SCP_DST.taskhub-tmp"
-chmod "$TASKHUB_SCP_MODE" "$TASKHUB_SCP_DST.taskhub-tmp"
-mv -f "$TASKHUB_SCP_DST.taskhub-tmp" "$TASKHUB_SCP_DST"
-echo "copied $(wc -c < "$TASKHUB_SCP_DST") bytes to $TASKHUB_SCP_DST"
-"""
-
-
-def command_for(step: dict[str, Any], variables: dict[str, str]) -> StepCommand:
-    # reserved names are refused when saved; dropped here too, whatever a stored task holds
-    variables = {k: v for k, v in variables.items() if not reserved_name(k)}
-    if step["kind"] == "scp":
-        env = {
-            **variables,
-            "TASKHUB_SCP_CONTENT_B64": base64.b64encode(step.get("content", "").encode()).decode(),
-            "TASKHUB_SCP_DST": step["dst"],
-            "TASKHUB_SCP_MODE": step.get("mode") or "0644",
-        }
-        return StepCommand("bash", SCP_SCRIPT, env, step.get("user"))
-    return StepCommand(
-        step.get("interpreter") or "bash", step["script"], dict(variables), step.get("user")
-    )
-
-
-@dataclass
-class Outcome:
-    status: str  # success | fail
-    exit_code: int | None
-    error: str
-    starttime_ms: int
-    duration_ms: int
-    output: bytes
-
-
-def _base_env() -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME") or tempfile.gettempdir(),
-        "LANG": "C.UTF-8",
-        "TMPDIR": tempfile.gettempdir(),
-    }
+def failed(error: str) -> Outcome:
+    return Outcome("fail", None, error[:1000], now_ms(), 0, b"")
 
 
 class LocalExecutor:
-    """Runs a step on every node of a batch as subprocesses of the worker host, in parallel
-    with a bounded pool. A timeout or a stop kills the node's whole process group."""
+    def dispatch(self, run: StepRun, nodes: list[str]) -> dict[str, Outcome]:
+        runner.send(run, nodes)
+        return {}
 
-    def __init__(self, max_workers: int = 16, tick: float = 0.05, flush_s: float = 2.0):
-        self.max_workers = max_workers
-        self.tick = tick
-        self.flush_s = flush_s  # how often a running node's output so far is published
+    def poll(self, run: StepRun, rows: dict[str, ResultModel]) -> dict[str, Outcome]:
+        now = now_ms()
+        return {
+            node: failed("lost: the runner stopped while the step ran")
+            for node, row in rows.items()
+            if row.status == "running" and runner.lost(row, now)
+        }
 
-    def run(
-        self,
-        command: StepCommand,
-        node_env: dict[str, dict[str, str]],
-        timeout: float,
-        stop: threading.Event,
-        on_done: Callable[[str, Outcome], None],
-        on_progress: Callable[[str, bytes], None] | None = None,
-    ) -> None:
-        """Run on every node of `node_env` (node -> its own variables); report each result
-        through `on_done` as soon as it is known, so a killed worker keeps finished nodes, and
-        a long-running node's output so far through `on_progress` every `flush_s`."""
-        if not node_env:
-            return
-        with warden().scratch("step-") as scratch:
-            workdir = str(scratch)
-            path = os.path.join(workdir, "step")
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(command.script)
-            workers = max(1, min(self.max_workers, len(node_env)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobx-node") as pool:
-                futures = [
-                    pool.submit(
-                        self._one,
-                        command,
-                        path,
-                        workdir,
-                        node,
-                        env,
-                        timeout,
-                        stop,
-                        on_done,
-                        on_progress,
-                    )
-                    for node, env in node_env.items()
-                ]
-                for future in futures:
-                    future.result()
-
-    def _argv(self, command: StepCommand, path: str) -> list[str]:
-        argv = [command.interpreter, path]
-        if command.user and command.user != _current_user():
-            argv = ["sudo", "-n", "-E", "-u", command.user, "--", *argv]
-        return argv
-
-    def _one(self, command, path, workdir, node, env, timeout, stop, on_done, on_progress) -> None:
-        started = time.time()
-        if stop.is_set():
-            on_done(
-                node, Outcome("fail", None, "killed: task stopped", int(started * 1000), 0, b"")
-            )
-            return
-        out_path = os.path.join(workdir, f"out-{threading.get_ident()}-{time.time_ns()}")
-        full_env = {**_base_env(), **command.env, **env}
-        error = ""
-        try:
-            child = warden().spawn(
-                self._argv(command, path), env=full_env, cwd=workdir, output=out_path
-            )
-        except OSError as exc:
-            on_done(node, Outcome("fail", None, f"{exc}", int(started * 1000), 0, b""))
-            return
-        deadline = started + timeout
-        flushed_at, flushed_size = started, 0
-        while child.wait(self.tick) is None:
-            if stop.is_set():
-                error = "killed: task stopped"
-            elif time.time() >= deadline:
-                error = f"timeout after {timeout:g}s"
-            if error:
-                child.kill()
-                child.wait(5)
-                break
-            if on_progress and time.time() - flushed_at >= self.flush_s:
-                flushed_at = time.time()
-                size = os.path.getsize(out_path) if os.path.exists(out_path) else 0
-                if size != flushed_size:
-                    flushed_size = size
-                    on_progress(node, _read(out_path))
-        output = _read(out_path) if os.path.exists(out_path) else b""
-        code = child.returncode
-        status = "success" if code == 0 and not error else "fail"
-        if not error and code != 0:
-            error = f"exit code {code}"
-        ended = time.time()
-        on_done(
-            node,
-            Outcome(
-                status, code, error, int(started * 1000), int((ended - started) * 1000), output
-            ),
-        )
-
-
-def _read(path: str) -> bytes:
-    """Read through a separate handle: the child shares the offset of the one it writes to."""
-    with open(path, "rb") as fh:
-        return fh.read(MAX_OUTPUT)
-
-
-def _current_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no passwd entry in some containers
-        return ""
-
-
-# ---- SSM -----------------------------------------------------------------------------------
-
-SSM_DONE = {
-    "Success",
-    "Failed",
-    "Cancelled",
-    "TimedOut",
-    "Cancelling",
-    "Undeliverable",
-    "Terminated",
-}
-
-
-_INSTANCE = re.compile(r"(i|mi)-[0-9a-f]{8,17}")
-SSM_MAX_TARGETS = 50  # instance ids per SendCommand
-_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # whole names only (fullmatch)
-
-
-def _export(name: str, value: str) -> str:
-    encoded = base64.b64encode(value.encode()).decode()
-    return f"export {name}=\"$(printf '%s' '{encoded}' | base64 -d)\""
-
-
-def ssm_script(
-    command: StepCommand,
-    env: dict[str, str],
-    per_instance: dict[str, dict[str, str]] | None = None,
-) -> str:
-    """The AWS-RunShellScript text: exports from base64 (per-node values chosen by the
-    instance id the SSM agent sets), the script from base64, then run it."""
-    lines = ["set +x"]
-    for name, value in {**command.env, **env}.items():
-        if _SHELL_NAME.fullmatch(name):
-            lines.append(_export(name, value))
-    if per_instance:
-        lines.append('case "$AWS_SSM_INSTANCE_ID" in')
-        for instance, values in per_instance.items():
-            if not _INSTANCE.fullmatch(instance):
-                continue
-            exports = "; ".join(
-                _export(n, v) for n, v in values.items() if _SHELL_NAME.fullmatch(n)
-            )
-            lines.append(f"  {instance}) {exports};;")
-        lines.append("esac")
-    body = base64.b64encode(command.script.encode()).decode()
-    lines.append('TASKHUB_STEP="$(mktemp)"')
-    lines.append(f"printf '%s' '{body}' | base64 -d > \"$TASKHUB_STEP\"")
-    runner = f'{command.interpreter} "$TASKHUB_STEP"'
-    if command.user:
-        runner = f"runuser -u {command.user} -- {runner}"  # user matched ^[a-z_][a-z0-9_-]*$
-    lines.append(f"{runner}; TASKHUB_RC=$?")
-    lines.append('rm -f "$TASKHUB_STEP"; exit $TASKHUB_RC')
-    return "\n".join(lines)
+    def cancel(self, run: StepRun, rows: dict[str, ResultModel]) -> None:
+        """Nothing to send: the runner watches the step's control row."""
 
 
 class SsmExecutor:
-    """Send one command to up to 50 instances (each picks its own `node` values by its
-    instance id) and poll each invocation later from a delayed message; never waits."""
+    def client(self) -> Any:
+        return aws.client("ssm")
 
-    def send(
-        self,
-        per_instance: dict[str, dict[str, str]],
-        command: StepCommand,
-        env: dict[str, str],
-        timeout: int,
-        comment: str,
-    ) -> str:
-        response = aws.client("ssm").send_command(
+    def dispatch(self, run: StepRun, nodes: list[str]) -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        for chunk in _chunks(run, nodes):
+            now = now_ms()
+            deadline = now + int((run.timeout + LOST_GRACE_S) * 1000)
+            fields = {
+                node: {
+                    "executor": "ssm",
+                    "instance_id": run.instance_of(node),
+                    "starttime": now,
+                    "deadline": deadline,
+                }
+                for node in chunk
+            }
+            started, stopped = results.start(
+                run.task,
+                run.batch,
+                run.attempt,
+                run.step,
+                list(chunk),
+                status="queued",
+                fields=fields,
+            )
+            if stopped:
+                break
+            if not started:
+                continue
+            try:
+                command_id = self._send(run, started)
+            except Exception as exc:
+                log.warning("ssm send to %s failed: %s", ",".join(started), exc)
+                outcomes.update({n: failed(f"ssm send failed: {exc}") for n in started})
+                continue
+            if not self._sent(run, started, command_id):
+                instances = [run.instance_of(n) for n in started]
+                self._cancel(command_id, [i for i in instances if i])
+                outcomes.update({n: failed("killed: task stopped") for n in started})
+        return outcomes
+
+    def _send(self, run: StepRun, nodes: list[str]) -> str:
+        per_instance = {
+            run.instance_of(node): {k: v for k, v in run.nodes[node].items() if k != "ip"}
+            for node in nodes
+        }
+        shared = {"ip": next(iter(run.nodes.values()))["ip"]}
+        timeout = int(run.timeout)
+        response = self.client().send_command(
             InstanceIds=list(per_instance),
-            DocumentName="AWS-RunShellScript",
-            Comment=comment[:100],
-            TimeoutSeconds=max(30, min(int(timeout), 2592000)),
+            DocumentName=SSM_DOCUMENT,
+            Comment=f"taskhub {run.task} b{run.batch} a{run.attempt} s{run.step}"[:100],
+            TimeoutSeconds=max(30, min(timeout, 2592000)),
             Parameters={
-                "commands": [ssm_script(command, env, per_instance)],
-                "executionTimeout": [str(int(timeout))],
+                "commands": [ssm_script(run.command, shared, per_instance)],
+                "executionTimeout": [str(timeout)],
             },
         )
         return response["Command"]["CommandId"]
 
-    def poll(self, command_id: str, instance_id: str) -> Outcome | None:
-        """The node's outcome once SSM reports a final status; None while it runs."""
-        client = aws.client("ssm")
-        try:
-            got = client.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
-        except client.exceptions.InvocationDoesNotExist:
-            return None
-        status = got.get("Status", "Pending")
-        if status not in SSM_DONE:
-            return None
-        output = (got.get("StandardOutputContent") or "") + (got.get("StandardErrorContent") or "")
-        code = got.get("ResponseCode")
-        code = None if code is None or code == -1 else int(code)
-        ok = status == "Success" and (code in (0, None))
-        error = (
-            "" if ok else f"ssm {status}" + (f", exit code {code}" if code not in (None, 0) else "")
-        )
-        return Outcome("success" if ok else "fail", code, error, 0, 0, output.encode())
+    def _sent(self, run: StepRun, nodes: list[str], command_id: str) -> bool:
+        """Record the command id on the nodes' rows, unless the step was stopped meanwhile
+        (then the caller cancels the command it just sent)."""
+        from pynamodb.exceptions import TransactWriteError
 
-    def cancel(self, command_id: str, instance_ids: list[str]) -> None:
-        aws.client("ssm").cancel_command(CommandId=command_id, InstanceIds=instance_ids)
+        try:
+            with resources.transaction() as tx:
+                control, condition = results.not_cancelled(
+                    run.task, run.batch, run.attempt, run.step
+                )
+                tx.condition_check(ResultModel, control.key, control.rk, condition=condition)
+                for node in nodes:
+                    tx.update(
+                        ResultModel(
+                            results.key(run.task, run.batch),
+                            results.rk(run.attempt, run.step, node),
+                        ),
+                        actions=[
+                            ResultModel.status.set("running"),
+                            ResultModel.command_id.set(command_id),
+                        ],
+                        condition=ResultModel.status == "queued",
+                    )
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def poll(self, run: StepRun, rows: dict[str, ResultModel]) -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        now = now_ms()
+        by_command: dict[str, list[tuple[str, ResultModel]]] = {}
+        for node, row in rows.items():
+            if row.status == "queued" and now > (row.starttime or 0) + LOST_GRACE_S * 1000:
+                outcomes[node] = failed("lost: the worker stopped before the command was sent")
+            elif row.status == "running" and row.command_id:
+                by_command.setdefault(row.command_id, []).append((node, row))
+        for command_id, members in by_command.items():
+            seen = self._invocations(command_id)
+            late: list[str] = []
+            for node, row in members:
+                got = seen.get(row.instance_id or "")
+                if got is not None and got.get("Status") in SSM_DONE:
+                    outcomes[node] = _outcome(got, row)
+                elif row.deadline is not None and now > row.deadline:
+                    late.append(row.instance_id or "")
+                    outcomes[node] = failed(f"timeout after {run.timeout:g}s")
+            if late:
+                self._cancel(command_id, [i for i in late if i])
+        return outcomes
+
+    def _invocations(self, command_id: str) -> dict[str, dict[str, Any]]:
+        """Every invocation of a command (at most 50 instances: one page), by instance."""
+        found: dict[str, dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {"CommandId": command_id, "Details": True}
+        for _ in range(10):
+            page = self.client().list_command_invocations(**kwargs)
+            for invocation in page.get("CommandInvocations", []):
+                found[invocation.get("InstanceId", "")] = invocation
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        return found
+
+    def cancel(self, run: StepRun, rows: dict[str, ResultModel]) -> None:
+        by_command: dict[str, list[str]] = {}
+        for row in rows.values():
+            if row.status == "running" and row.command_id and row.instance_id:
+                by_command.setdefault(row.command_id, []).append(row.instance_id)
+        for command_id, instances in by_command.items():
+            self._cancel(command_id, instances)
+
+    def _cancel(self, command_id: str, instances: list[str]) -> None:
+        try:
+            self.client().cancel_command(CommandId=command_id, InstanceIds=sorted(instances))
+        except Exception as exc:  # the stop itself is recorded; a failed cancel is logged
+            log.warning("ssm cancel of %s failed: %s", command_id, exc)
+
+
+def _outcome(invocation: dict[str, Any], row: ResultModel) -> Outcome:
+    status = invocation.get("Status", "")
+    plugins = invocation.get("CommandPlugins") or [{}]
+    output = "".join(p.get("Output") or "" for p in plugins)
+    code = plugins[0].get("ResponseCode")
+    code = None if code is None or code == -1 else int(code)
+    ok = status == "Success" and code in (0, None)
+    error = "" if ok else f"ssm {status}" + (f", exit code {code}" if code not in (None, 0) else "")
+    started = row.starttime or now_ms()
+    return Outcome(
+        "success" if ok else "fail", code, error, started, now_ms() - started, output.encode()
+    )
+
+
+def _chunks(run: StepRun, nodes: list[str]) -> list[list[str]]:
+    """Groups of at most 50 nodes, an instance at most once per group."""
+    chunks: list[dict[str, str]] = []
+    for node in nodes:
+        instance = run.instance_of(node) or ""
+        target = next((c for c in chunks if instance not in c and len(c) < SSM_MAX_TARGETS), None)
+        if target is None:
+            target = {}
+            chunks.append(target)
+        target[instance] = node
+    return [list(c.values()) for c in chunks]
+
+
+EXECUTORS: dict[str, Executor] = {"local": LocalExecutor(), "ssm": SsmExecutor()}
+
+
+def enabled(kind: str) -> bool:
+    """`local` runs where the stage allows it (the local stage, or TASKHUB_JOBX_LOCAL=on);
+    `ssm` everywhere but the local stage, which has no instances."""
+    if kind == "local":
+        return settings().embedded or _flag("TASKHUB_JOBX_LOCAL")
+    if kind == "ssm":
+        return not settings().embedded or _flag("TASKHUB_JOBX_SSM")
+    return False
+
+
+def _flag(name: str) -> bool:
+    import os
+
+    return (os.environ.get(name) or "").strip().lower() in {"1", "true", "on", "yes"}

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core import cursors, workspace
+from ..core import aws, cursors, workspace
 from ..core.errors import BadRequest, NotFound
 from ..core.identity import service as identity
 from .batching import NODE_NAME
@@ -74,6 +74,12 @@ def all_nodes(project: str) -> list[NodeModel]:
     return list(NodeModel.query(project))
 
 
+def some_nodes(project: str, names: list[str]) -> dict[str, NodeModel]:
+    """The named nodes of the project that exist (BatchGet, 100 keys a call)."""
+    wanted = [(project, name) for name in dict.fromkeys(names)]
+    return {n.name: n for n in NodeModel.batch_get(wanted)}
+
+
 def page(project: str, limit: int, start: dict | None) -> tuple[list[NodeModel], dict | None]:
     found = NodeModel.query(project, limit=limit, last_evaluated_key=start)
     items = list(found)
@@ -119,6 +125,53 @@ def existing(project: str, name: str) -> NodeModel:
         raise NotFound(f"node {name} not found") from exc
 
 
+def require_reachable(project: str, items: list[NodeIn], where: str = "") -> None:
+    """Nodes may be registered only with an executor the stage runs, and SSM nodes only for
+    instances that carry the project's tag: a member cannot point a project at any machine
+    of the account. One tag lookup per 200 instances."""
+    from ..core.policies import TAG_KEY
+    from .executors import enabled
+
+    for item in items:
+        if not enabled(item.executor):
+            raise BadRequest(f"{where}{item.name}: the {item.executor} executor is off here")
+    instances = sorted({i.instance_id for i in items if i.executor == "ssm" and i.instance_id})
+    tags = _instance_tags(instances)
+    for instance in instances:
+        if tags.get(instance) != project:
+            raise BadRequest(
+                f"{where}instance {instance} does not carry the tag {TAG_KEY}={project}"
+            )
+
+
+def _instance_tags(instances: list[str]) -> dict[str, str]:
+    """Each instance's project tag: EC2's for `i-`, Systems Manager's for managed `mi-`."""
+    from ..core.policies import TAG_KEY
+
+    found: dict[str, str] = {}
+    try:
+        ec2 = [i for i in instances if not i.startswith("mi-")]
+        for start in range(0, len(ec2), 200):
+            filters = [
+                {"Name": "resource-id", "Values": ec2[start : start + 200]},
+                {"Name": "key", "Values": [TAG_KEY]},
+            ]
+            pages = aws.client("ec2").get_paginator("describe_tags").paginate(Filters=filters)
+            for page in pages:
+                for tag in page["Tags"]:
+                    found[tag["ResourceId"]] = tag.get("Value", "")
+        for instance in (i for i in instances if i.startswith("mi-")):
+            tags = aws.client("ssm").list_tags_for_resource(
+                ResourceType="ManagedInstance", ResourceId=instance
+            )["TagList"]
+            value = next((t["Value"] for t in tags if t.get("Key") == TAG_KEY), None)
+            if value is not None:
+                found[instance] = value
+    except Exception as exc:
+        raise BadRequest("cannot read the tags of the instances") from exc
+    return found
+
+
 def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
     planned = {ns.id for ns in plan.get("namespaces") if ns.face == "jobx"}
     for project in sorted({item.project for item in items} - planned):
@@ -129,6 +182,9 @@ def _check(items: list[NodeItem], plan: workspace.Plan) -> None:
         if (item.project, item.name) in seen:
             raise BadRequest(f"jobx_nodes: {item.project}/{item.name} listed twice")
         seen.add((item.project, item.name))
+    for project in sorted({item.project for item in items}):
+        wanted = [i for i in items if i.project == project and not i.absent]
+        require_reachable(project, wanted, f"jobx_nodes: {project}/")
 
 
 def _projects(start: Any, limit: int):

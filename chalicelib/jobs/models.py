@@ -1,9 +1,10 @@
-"""PynamoDB models of the JOBX domain (seed 002). Only `service.py`, `inventory.py` and the
-engine touch them.
+"""PynamoDB models of the JOBX domain (seed 002), read and written by the domain's modules
+(catalog, runs, transitions, reports, inventory, the engine), never by api.py.
 
 Tables: nodes (inventory per project), groups, jobs, names (unique-name claims), tasks (the
 state machine of a run), subtasks (one per started batch), results (one per node and step),
-oplog (operation log per project) and stats (per-project counters kept on write).
+oplog (operation log per project), stats (per-project counters kept on write) and counters
+(per-project id sequences).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class NodeModel(Model):
 @table
 class NameModel(Model):
     """A unique-name claim (`group:<project>:<name>` -> id), written in the same transaction
-    as the thing it names, so two writers can never save the same name twice."""
+    as the thing it names, so two writers can never save the same name twice. A task's
+    subtask key claims `subtask:<key>` -> the task's uuid: subtask uuids are that key and
+    the batch, so one GetItem turns a subtask uuid back into its task."""
 
     class Meta:
         short_name = "jobx-names"
@@ -49,12 +52,34 @@ class NameModel(Model):
 
 
 @table
+class CounterModel(Model):
+    """A project's id sequences (JOBX's auto-increment ids), one item per project. Each id
+    is taken with one atomic ADD, so two writers never get the same one; an id taken by a
+    write that then fails is skipped, as MySQL's auto-increment skips it."""
+
+    class Meta:
+        short_name = "jobx-counters"
+
+    project = UnicodeAttribute(hash_key=True)
+    group = NumberAttribute(null=True)
+    task = NumberAttribute(null=True)
+    subtask = NumberAttribute(null=True)
+
+
+GROUP_ID_WIDTH = 12
+
+
+@table
 class GroupModel(Model):
+    """`id` is the group's number zero-padded to `GROUP_ID_WIDTH` digits, so a Query by
+    project comes in id order; the wire shows it without the padding."""
+
     class Meta:
         short_name = "jobx-groups"
 
     project = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
+    group_uuid = UnicodeAttribute(null=True)  # names the saved node/percent; new at every edit
     name = UnicodeAttribute()
     note = UnicodeAttribute(default="")
     group_type = UnicodeAttribute()
@@ -117,8 +142,9 @@ class TaskModel(Model):
     class Meta:
         short_name = "jobx-tasks"
 
-    uuid = UnicodeAttribute(hash_key=True)
+    uuid = UnicodeAttribute(hash_key=True)  # 11 letters or digits, then a-z (A-Z: a rollback)
     project = UnicodeAttribute()
+    number = NumberAttribute(null=True)  # JOBX's `id`: the project's task sequence
     start_key = UnicodeAttribute()
     name = UnicodeAttribute()  # the job's name
     jobuuid = UnicodeAttribute(default="")
@@ -127,8 +153,11 @@ class TaskModel(Model):
     calltype = UnicodeAttribute(default="page")
     kind = UnicodeAttribute(default="deployonly")  # deploy | deployonly | rollback
     parent = UnicodeAttribute(null=True)
-    variable = JSONAttribute(default=dict)
+    variable = JSONAttribute(default=dict)  # what the steps see: the job's defaults and `given`
+    given = JSONAttribute(null=True)  # the variables the caller gave (JOBX's `variable`)
     batch_count = NumberAttribute(default=0)
+    sub_key = UnicodeAttribute(null=True)  # its subtasks' uuids start with it (claimed)
+    subtask_base = NumberAttribute(null=True)  # JOBX's subtask `id` of batch 0 (a sequence)
     node_total = NumberAttribute(default=0)
     max_fail = UnicodeAttribute(default="")
     batch_mode = UnicodeAttribute(default="stop")  # stop | continue | confirm
@@ -158,6 +187,7 @@ class TaskModel(Model):
     rollback_version = UnicodeAttribute(null=True)
     decision = UnicodeAttribute(default="")  # "" | wait | rollback | norollback | expired
     rollback_task = UnicodeAttribute(null=True)
+    rollback_name = UnicodeAttribute(null=True)  # the name JOBX's norollback row shows
     # attention index
     watch = UnicodeAttribute(null=True)
     deadline = NumberAttribute(null=True)
@@ -195,24 +225,27 @@ class SubtaskModel(Model):
     confirm = UnicodeAttribute(default="")
     step = NumberAttribute(default=0)
     attempt = NumberAttribute(default=1)
-    failed_nodes = ListAttribute(of=UnicodeAttribute, default=list)
+    failed_nodes = ListAttribute(of=UnicodeAttribute, default=list)  # of this attempt
+    attempt_nodes = ListAttribute(of=UnicodeAttribute, null=True)  # a retry of failed nodes
     starttime = NumberAttribute(default=0)
     finishtime = NumberAttribute(default=0)
-    ssm = JSONAttribute(default=dict)  # "step" -> {node: command_id}
+    dispatched = NumberAttribute(null=True)  # ms: when the current step's nodes were sent
 
 
 @table
 class ResultModel(Model):
-    """One node's result of one step of one batch: written once (conditional put)."""
+    """One node's result of one step of one batch in one attempt (see results.py), or the
+    step's control row (node `~`)."""
 
     class Meta:
         short_name = "jobx-results"
 
     key = UnicodeAttribute(hash_key=True)  # <task>#<batch>
-    rk = UnicodeAttribute(range_key=True)  # <step:03d>#<node>
+    rk = UnicodeAttribute(range_key=True)  # <attempt:03d>#<step:03d>#<node>
     node = UnicodeAttribute()
     step = NumberAttribute()
-    status = UnicodeAttribute()  # success | fail
+    attempt = NumberAttribute(default=1)
+    status = UnicodeAttribute()  # queued | running | success | fail
     exit_code = NumberAttribute(null=True)
     error = UnicodeAttribute(default="")
     starttime = NumberAttribute(default=0)
@@ -220,7 +253,13 @@ class ResultModel(Model):
     output_key = UnicodeAttribute(null=True)
     output_size = NumberAttribute(default=0)
     tail = UnicodeAttribute(default="")
-    attempt = NumberAttribute(default=1)
+    executor = UnicodeAttribute(default="local")
+    runner = UnicodeAttribute(null=True)  # who runs it: local:<server start> | lambda:<request>
+    token = UnicodeAttribute(null=True)  # the runner's claim; only it may record the outcome
+    deadline = NumberAttribute(null=True)  # ms: past it, an open row's runner is taken as lost
+    command_id = UnicodeAttribute(null=True)  # ssm
+    instance_id = UnicodeAttribute(null=True)  # ssm
+    cancel = BooleanAttribute(null=True)  # the control row: the step was stopped
 
 
 @table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any, Literal
 
@@ -9,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 TASK_UUID = r"^[A-Za-z0-9]{12}$"
+# a deploy's uuid ends in a lower-case letter: the same uuid upper-cased at the end is its
+# rollback's (JOBX's `get_rollback_uuid`, which the web UI inverts)
+DEPLOY_UUID = r"^[A-Za-z0-9]{11}[a-z]$"
 MAX_FAIL = re.compile(r"^([0-9]{1,6}|[0-9]{1,3}(\.[0-9]+)?%)$")
 # names a shell, an interpreter or the loader turns into code or code paths (bash expands
 # BASH_ENV with command substitution and sources the result); a variable may not set them
@@ -75,6 +80,37 @@ def _variables(value: Any) -> dict[str, str]:
     return out
 
 
+def _note_numbers(data: Any) -> Any:
+    """Before validation: the variables given as JSON numbers. Values become strings for the
+    steps; JOBX's YAML text writes a number plain and a number-like string quoted."""
+    if isinstance(data, dict):
+        variable = data.get("variable")
+        numbers = []
+        if isinstance(variable, dict):
+            numbers = [
+                k
+                for k, v in variable.items()
+                if type(v) is int or (type(v) is float and math.isfinite(v))
+            ]
+        data = {**data, "numeric": numbers}
+    return data
+
+
+class Given(Strict):
+    """A body with the caller's `variable`, which is kept as given for the wire."""
+
+    variable: dict[str, str] = Field(default_factory=dict)
+    numeric: list[str] = Field(default_factory=list, exclude=True)
+
+    _check_variable = field_validator("variable", mode="before")(_variables)
+    _numbers = model_validator(mode="before")(_note_numbers)
+
+    def given(self) -> dict[str, Any]:
+        """The variables as the caller gave them: numbers as numbers."""
+        numbers = set(self.numeric)
+        return {k: json.loads(v) if k in numbers else v for k, v in self.variable.items()}
+
+
 class GroupIn(Strict):
     name: str = Field(min_length=1, max_length=128)
     note: str = Field(default="", max_length=1024)
@@ -131,17 +167,14 @@ class JobIn(Strict):
     _check_variable = field_validator("variable", mode="before")(_variables)
 
 
-class RunIn(Strict):
+class RunIn(Given):
     """`POST /task/:projectid/job/byname`, plus the extensions max_fail and batch_mode."""
 
     jobname: str = Field(min_length=1, max_length=128)
     group: str = Field(min_length=1, max_length=128)
-    variable: dict[str, str] = Field(default_factory=dict)
-    uuid: str | None = Field(default=None, pattern=TASK_UUID)
+    uuid: str | None = Field(default=None, pattern=DEPLOY_UUID)
     max_fail: str | None = Field(default=None, max_length=16)
     batch_mode: Literal["stop", "continue", "confirm"] = "stop"
-
-    _check_variable = field_validator("variable", mode="before")(_variables)
 
     @field_validator("max_fail", mode="before")
     @classmethod
@@ -154,23 +187,24 @@ class RunIn(Strict):
         return text
 
 
-class ThirdParams(Strict):
+class ThirdParams(Given):
     jobname: str = Field(min_length=1, max_length=128)
     group: str = Field(min_length=1, max_length=128)
-    variable: dict[str, str] = Field(default_factory=dict)
-
-    _check_variable = field_validator("variable", mode="before")(_variables)
 
 
 class ThirdIn(Strict):
+    """The task's uuid is the caller's first 11 characters and the letter of `retry_count`."""
+
     project_id: str = Field(min_length=1, max_length=64)
     uuid: str = Field(pattern=TASK_UUID)
+    retry_count: int = Field(default=0, ge=0, le=1_000_000)
     params: ThirdParams
 
 
 class UuidIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     uuid: str = Field(pattern=TASK_UUID)
+    retry_count: int = Field(default=0, ge=0, le=1_000_000)
 
 
 class ProjectIn(BaseModel):
@@ -184,3 +218,8 @@ class RetryIn(Strict):
 
 class ApproveIn(Strict):
     opinion: Literal["agree", "refuse"] = "agree"
+
+
+TASK_UUID = re.compile(r"^[A-Za-z0-9]{12}$")
+ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+FACE = "jobx"  # the face whose permissions (read, write, control, delete) guard JOBX

@@ -30,7 +30,18 @@ READ, WRITE = "read", "write"
 register_permissions(FACE, {"viewer": {READ}, "member": {READ, WRITE}, "admin": {READ, WRITE}})
 
 
+class Capped:
+    """A result read up to a cap: the rest is named by the `X-Taskhub-Cursor` header (pass it
+    back as `cursor`), so the body stays the original's."""
+
+    def __init__(self, result, cursor: str | None):
+        self.result, self.cursor = result, cursor
+
+
 def _render(result):
+    if isinstance(result, Capped):
+        headers = {"X-Taskhub-Cursor": result.cursor} if result.cursor else None
+        return json_response({"error": False, "result": result.result}, headers=headers)
     return json_response({"error": False, "result": result})
 
 
@@ -130,7 +141,7 @@ def links_of_target(request: FaceRequest, task_id: str, target: str):
 def tasks_linked_to(request: FaceRequest, target: str, target_id: str):
     """Reverse lookup, served from the link index."""
     _allow(request, READ)
-    return service.tasks_linked_to(target, target_id)
+    return Capped(*service.tasks_linked_to(target, target_id, request.query.get("cursor")))
 
 
 @face.route("/task/link/{target}/{target_id}", methods=("DELETE",))
@@ -237,8 +248,11 @@ def items_linked_to(request: FaceRequest):
         (first, first_id), (second, second_id) = _named(params)
         if (first_id == WANTED) == (second_id == WANTED):
             raise BadRequest("one of the two must be '-', the target whose ids are wanted")
+        cursor = request.query.get("cursor")
         if first_id == WANTED:
-            return service.items_linked_to(second, second_id, only=first)
-        return service.items_linked_to(first, first_id, only=second)
+            return Capped(*service.items_linked_to(second, second_id, only=first, cursor=cursor))
+        return Capped(*service.items_linked_to(first, first_id, only=second, cursor=cursor))
     item = request.parse(Item, params)
-    return service.items_linked_to(item.target, item.id)
+    return Capped(
+        *service.items_linked_to(item.target, item.id, cursor=request.query.get("cursor"))
+    )

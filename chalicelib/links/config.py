@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..core import aws
+from ..core import aws, environ
 
 log = logging.getLogger("taskhub.links")
 
@@ -71,6 +71,7 @@ def _number(name: str, default: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
+@environ.read_at_start
 @lru_cache(maxsize=1)
 def links_config() -> LinksConfig:
     targets = os.environ.get("TASKHUB_DTASK_TARGETS") or ",".join(DEFAULT_TARGETS)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from ..core import ids, resources, retry
+from ..core import cursors, ids, resources, retry
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import connectors, targets
 from .config import links_config
@@ -225,9 +226,22 @@ def _index_pages(key: str, page: int) -> Iterator[list[str]]:
             return
 
 
-def tasks_linked_to(target: str, target_id: str) -> list[str]:
+READ_CAP = 5000  # ids one reverse lookup answers; a cursor goes on from there
+
+
+def tasks_linked_to(
+    target: str, target_id: str, cursor: str | None = None
+) -> tuple[list[str], str | None]:
+    """The tasks linked to an item, at most READ_CAP of them, and the cursor of the rest."""
     target, value = targets.normalise(target, target_id)
-    return [t for page in _index_pages(link_key(target, value), 1000) for t in page]
+    key = link_key(target, value)
+    found = LinkIndexModel.query(
+        key,
+        limit=READ_CAP,
+        last_evaluated_key=cursors.start_key(cursor, key, "link_key", "task_id"),
+        consistent_read=True,
+    )
+    return [item.task_id for item in found], cursors.encode(found.last_evaluated_key)
 
 
 def unlink_everywhere(target: str, target_id: str) -> int:
@@ -314,23 +328,27 @@ def flat_names() -> tuple[str, ...]:
     return targets.flat_names()
 
 
-def items_linked_to(target: str, target_id: str, *, only: str | None = None):
-    """target -> ids linked to the item, every page of its adjacency list; with `only`, the
-    ids of that one target."""
-    if only is not None:
-        return items_linked_to(target, target_id).get(targets.flat_name(only), [])
+def items_linked_to(
+    target: str, target_id: str, *, only: str | None = None, cursor: str | None = None
+) -> tuple[Any, str | None]:
+    """target -> ids linked to the item (with `only`, the ids of that one target), from at
+    most READ_CAP links of its adjacency list, and the cursor of the rest."""
     key = link_key(*targets.normalise(target, target_id, flat=True))
+    query = ItemLinkModel.query(
+        key,
+        limit=READ_CAP,
+        last_evaluated_key=cursors.start_key(cursor, key, "item_key", "other_key"),
+        consistent_read=True,
+    )
     found: dict[str, list[str]] = {}
-    last = None
-    while True:
-        query = ItemLinkModel.query(key, last_evaluated_key=last, consistent_read=True)
-        for item in query:
-            other_target, _, other_id = item.other_key.partition("#")
-            found.setdefault(other_target, []).append(other_id)
-        last = query.last_evaluated_key
-        if not last:
-            break
-    return {t: targets.sort_ids(ids) for t, ids in sorted(found.items())}
+    for item in query:
+        other_target, _, other_id = item.other_key.partition("#")
+        found.setdefault(other_target, []).append(other_id)
+    more = cursors.encode(query.last_evaluated_key)
+    linked = {t: targets.sort_ids(ids) for t, ids in sorted(found.items())}
+    if only is not None:
+        return linked.get(targets.flat_name(only), []), more
+    return linked, more
 
 
 # ---- link_info ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from chalicelib.core.errors import TaskhubError
 from chalicelib.core.face import MAX_BODY
 from chalicelib.core.identity import service as identity
-from chalicelib.jobs import service as jobs_service
+from chalicelib.jobs import catalog as jobs_catalog
 
 # one body route of each face, the public ONES login among them
 BODY_ROUTES = [
@@ -88,6 +88,6 @@ def test_a_500_shows_no_message(api, admin, monkeypatch):
     def broken(*args, **kwargs):
         raise TaskhubError("connection to 10.0.0.7 refused for user root")
 
-    monkeypatch.setattr(jobs_service, "list_groups", broken)
+    monkeypatch.setattr(jobs_catalog, "list_groups", broken)
     status, body = api.call("GET", "/jobx/group/p1", headers=admin)
     assert status == 500 and body == {"stat": False, "info": "internal error"}

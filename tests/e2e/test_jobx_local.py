@@ -81,7 +81,11 @@ def test_stop_kills_the_running_batch_through_the_local_pump(server):
     status, body = server.call("DELETE", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)
     assert status == 200 and body["data"]["status"] == "fail", body
     assert body["data"]["reason"] == "stopped by E2Ejobx1"
-    results = _until(server, f"/jobx/subtask/e2eproj/{uuid}-0/node", lambda d: len(d) == 2)
+    results = _until(
+        server,
+        f"/jobx/subtask/e2eproj/{uuid}-0/node",
+        lambda d: len(d) == 2 and all(r["status"] == "fail" for r in d),
+    )
     assert [(r["status"], r["error"], r["tail"]) for r in results] == [
         ("fail", "killed: task stopped", "started\n")
     ] * 2

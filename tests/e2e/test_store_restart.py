@@ -1,5 +1,6 @@
 """What a real `chalice local` acknowledged survives SIGTERM and kill -9; a job running when
-it died leaves no process or file behind and resumes after the restart."""
+it died leaves no process or file behind and goes on after the restart, the node it was
+running recorded lost."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def _step_processes(marker: str) -> list[str]:
     return [line for line in done.stdout.splitlines() if "pgrep" not in line]
 
 
-def test_a_job_interrupted_by_kill_9_leaves_nothing_running_and_resumes(fresh_server):
+def test_a_job_interrupted_by_kill_9_leaves_nothing_running_and_goes_on(fresh_server):
     server = fresh_server.start()
     bearer = {"Authorization": "Bearer " + "crash-token-" * 2}
     server.admin(
@@ -136,12 +137,28 @@ def test_a_job_interrupted_by_kill_9_leaves_nothing_running_and_resumes(fresh_se
     )
     server.start()
     path = f"/jobx/task/crash/{uuid}"
+    # the node that was running when the server died is recorded lost, never run again in
+    # that attempt: the batch waits for a decision, as any failed batch does
+    waiting = wait_for(
+        lambda: server.call("GET", path, None, bearer)[1]["data"]["phase"] == "wait_confirm",
+        seconds=120,
+        every=0.5,
+    )
+    assert waiting, server.call("GET", path, None, bearer)[1]["data"]
+    rows = server.call("GET", f"/jobx/subtask/crash/{uuid}-0/node", None, bearer)[1]["data"]
+    assert [(r["status"], r["error"]) for r in rows] == [
+        ("fail", "lost: the runner stopped while the step ran")
+    ]
+    status, body = server.call(
+        "PUT", f"/jobx/subtask/crash/{uuid}-0/retry", {"only_failed": True}, bearer
+    )
+    assert status == 200, body
     ended = wait_for(
         lambda: (
             server.call("GET", path, None, bearer)[1]["data"]["status"] not in ("init", "running")
         ),
-        seconds=240,
-        every=1,
+        seconds=120,
+        every=0.5,
     )
     task = server.call("GET", path, None, bearer)[1]["data"]
     assert ended and task["status"] == "success", task

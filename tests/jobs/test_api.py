@@ -36,19 +36,24 @@ def test_group_crud_validation_and_batches(jobx):
         )[0]
         == 400
     )
-    updated = jobx.ok(
-        "POST",
-        f"/group/{PROJECT}/{group['id']}",
-        {"name": "renamed", "group_type": "list", "node": "n01;n02"},
-    )["data"]
-    assert (updated["name"], updated["node"], updated["percent"]) == ("renamed", "n01;n02", "")
+    assert (
+        jobx.ok(
+            "POST",
+            f"/group/{PROJECT}/{group['id']}",
+            {"name": "renamed", "group_type": "list", "node": "n01;n02"},
+        )["data"]
+        is True
+    )
+    updated = jobx.ok("GET", f"/group/{PROJECT}/{group['id']}")["data"]
+    assert (updated["name"], updated["node"], "percent" in updated) == ("renamed", "n01;n02", False)
     assert [g["name"] for g in jobx.ok("GET", f"/group/{PROJECT}")["data"]] == ["renamed"]
     jobx.group(name="pct", node="n01")  # the old name is free again
     first = jobx.ok("GET", f"/group/{PROJECT}?page_size=1")
     second = jobx.ok("GET", f"/group/{PROJECT}?page_size=1&cursor={first['cursor']}")
     assert sorted(g["name"] for g in first["data"] + second["data"]) == ["pct", "renamed"]
     assert jobx.call("DELETE", f"/group/{PROJECT}/{group['id']}")[0] == 403  # members lack delete
-    assert jobx.call("GET", f"/group/{PROJECT}/nope")[0] == 404
+    assert jobx.call("GET", f"/group/{PROJECT}/nope")[0] == 400
+    assert jobx.call("GET", f"/group/{PROJECT}/999")[0] == 404
     assert jobx.call("GET", f"/group/{PROJECT}", headers=OUTSIDER)[0] == 403
     assert (
         jobx.call(
@@ -145,9 +150,13 @@ def test_run_refuses_unknown_job_group_and_nodes(jobx):
 def test_task_uuid_given_is_used_once(jobx):
     jobx.group()
     jobx.job()
-    uuid = jobx.run(uuid="abcdefABCDEF")
-    assert uuid == "abcdefABCDEF"
-    assert jobx.run(uuid="abcdefABCDEF") == uuid
+    uuid = jobx.run(uuid="abcdefABCDEf")
+    assert uuid == "abcdefABCDEf"
+    assert jobx.run(uuid="abcdefABCDEf") == uuid
+    # an upper-case last letter names a rollback; a deploy's uuid ends in a-z
+    run = {"jobname": "j1", "group": "g1", "uuid": "abcdefABCDEF"}
+    status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
+    assert status == 400 and body["info"].startswith("check format fail uuid")
     assert len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 1
 
 
@@ -157,13 +166,20 @@ def test_task_list_filters_paging_count_and_analysis(jobx):
     jobx.job(name="backup", steps=[{"name": "x", "plugin_type": "cmd", "script": "false"}])
     made = [jobx.run(jobname="deploy-web") for _ in range(3)] + [jobx.run(jobname="backup")]
     drain()
+    # the default is JOBX's: every task, oldest first, no cursor
+    everything = jobx.ok("GET", f"/task/{PROJECT}")
+    assert [t["uuid"] for t in everything["data"]] == made and everything["cursor"] is None
+    newest = jobx.ok("GET", f"/task/{PROJECT}?order=desc")["data"]
+    assert [t["uuid"] for t in newest] == made[::-1]
+    # pages are the opt-in, newest first unless order=asc
     listed = jobx.ok("GET", f"/task/{PROJECT}?page_size=3")
     assert [t["uuid"] for t in listed["data"]] == made[::-1][:3]
     more = jobx.ok("GET", f"/task/{PROJECT}?page_size=3&cursor={listed['cursor']}")
     assert [t["uuid"] for t in more["data"]] == [made[0]]
-    assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?name=web")["data"]] == made[:3][
-        ::-1
-    ]
+    oldest = jobx.ok("GET", f"/task/{PROJECT}?page_size=3&order=asc")["data"]
+    assert [t["uuid"] for t in oldest] == made[:3]
+    assert jobx.call("GET", f"/task/{PROJECT}?order=up")[0] == 400
+    assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?name=web")["data"]] == made[:3]
     assert [t["uuid"] for t in jobx.ok("GET", f"/task/{PROJECT}?status=running")["data"]] == [
         made[3]
     ]
@@ -283,7 +299,8 @@ def test_third_party_flow(jobx):
     )
     assert data == {"stat": True, "data": ["web"]}
     status, data = jobx.api.call("POST", "/jobx/third/interface/dry-run", body, MEMBER)
-    assert (status, data) == (200, {"stat": True, "uuid": "third0000001", "msg": "ok"})
+    # the task's uuid: the caller's first 11 characters and the letter of retry_count
+    assert (status, data) == (200, {"stat": True, "uuid": "third000000a", "msg": "ok"})
     for params in ({"jobname": "nope", "group": "web"}, {"jobname": "deploy", "group": "nope"}):
         status, data = jobx.api.call(
             "POST", "/jobx/third/interface/dry-run", {**body, "params": params}, MEMBER
@@ -295,23 +312,42 @@ def test_third_party_flow(jobx):
     )
     assert jobx.ok("GET", f"/task/{PROJECT}")["data"] == []  # dry-run wrote nothing
     status, data = jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
-    assert data == {"stat": True, "uuid": "third0000001", "msg": "ok"}
+    assert data == {"stat": True, "uuid": "third000000a", "data": 1, "msg": "ok"}
     status, data = jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
-    assert data["msg"] == "exists" and len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 1
+    assert data == {
+        "stat": True,
+        "info": "This task has been successfully created",
+        "uuid": "third000000a",
+    }
+    assert len(jobx.ok("GET", f"/task/{PROJECT}")["data"]) == 1
+    # dry-run refuses a uuid invoke would answer as already created
+    status, data = jobx.api.call("POST", "/jobx/third/interface/dry-run", body, MEMBER)
+    assert (status, data) == (409, {"stat": False, "info": "uuid has already existed in the task"})
+    retry = {**body, "retry_count": 1}
+    status, data = jobx.api.call("POST", "/jobx/third/interface/dry-run", retry, MEMBER)
+    assert (status, data["uuid"]) == (200, "third000000b")
+    retry = {**body, "retry_count": "99"}
+    status, data = jobx.api.call("POST", "/jobx/third/interface/dry-run", retry, MEMBER)
+    assert (status, data["uuid"]) == (200, "third000000z")
     drain()
     status, data = jobx.api.call(
         "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
     )
     assert (data["status"], data["type"], data["progress"]) == ("running", "deployonly", [2, 2])
-    assert data["msg"] == "batch 2 failed and waits for confirm"
+    assert (data["msg"], data["ctrl"]) == (
+        "Wait for manual treatment",
+        ["/#/detailforflow/p1/third000000a"],
+    )
+    assert data["detail"] == "batch 2 failed and waits for confirm"
     status, data = jobx.api.call(
         "POST", "/jobx/third/interface/stop", {"uuid": "third0000001"}, MEMBER
     )
-    assert data == {"stat": True, "uuid": "third0000001", "msg": "ok"}
+    assert data == {"stat": True, "uuid": "third000000a", "msg": "ok"}
     status, data = jobx.api.call(
         "POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, MEMBER
     )
-    assert (data["status"], data["msg"]) == ("fail", "stopped by Member01")
+    assert (data["status"], data["msg"], data["detail"]) == ("fail", "", "stopped by Member01")
+    assert "ctrl" not in data
     assert (
         jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000001"}, OUTSIDER)[0]
         == 403
@@ -326,9 +362,9 @@ def test_third_stop_records_no_rollback(jobx):
     jobx.api.call("POST", "/jobx/third/interface/invoke", body, MEMBER)
     jobx.api.call("POST", "/jobx/third/interface/stop", {"uuid": "third0000002"}, MEMBER)
     data = jobx.api.call("POST", "/jobx/third/interface/query", {"uuid": "third0000002"}, MEMBER)[1]
-    assert (data["type"], data["rollback"], data["status"]) == ("deploy", "norollback", "fail")
+    assert (data["type"], data["rollback"], data["status"]) == ("deployonly", "norollback", "fail")
     drain()
-    assert engine.load("third0000002").status == "fail"
+    assert engine.load("third000000a").status == "fail"
 
 
 def test_bad_bodies_get_the_face_envelope(jobx):
@@ -359,7 +395,7 @@ def test_odd_path_values_are_404_not_500(jobx, admin):
         f"/subtask/{PROJECT}/abcdefABCDEF-1/node/{long}",
     ):
         status, body = jobx.call("GET", path, headers=admin)
-        assert status == 404 and body["stat"] is False, (path[:60], status, body)
+        assert status in (400, 404) and body["stat"] is False, (path[:60], status, body)
     assert jobx.call("DELETE", f"/node/{PROJECT}/{long}", headers=admin)[0] == 404
     assert jobx.call("GET", f"/task/{long}", headers=admin)[0] == 400
 
@@ -400,7 +436,8 @@ def test_runtime_analysis_is_a_share_of_minute_buckets(jobx, monkeypatch):
         "30+": "0.00",
     }
     last = jobx.ok("GET", f"/task/{PROJECT}/analysis/last")["data"]
-    assert sorted(x["runtime"] for x in last) == [1.0, 121.0, 121.0]
+    assert sorted(x["runtime"] for x in last) == ["1.000", "121.000", "121.000"]
+    assert sorted(x["duration"] for x in last) == [1.0, 121.0, 121.0]
 
 
 def test_the_operation_log_covers_every_write_and_control(jobx, admin):
@@ -529,7 +566,7 @@ def test_permission_matrix_of_every_route(jobx, admin):
         ("GET", f"/subtask/{PROJECT}/{s}/node/n01", None),
         ("GET", f"/log/{PROJECT}", None),
         ("POST", "/third/option/groupname", {"project_id": PROJECT}),
-        ("POST", "/third/interface/query", {"uuid": uuid}),
+        ("POST", "/third/interface/query", {"uuid": uuid, "retry_count": ord(uuid[-1]) - 97}),
     ]
     writes = [
         ("POST", f"/node/{PROJECT}", {"name": "x9"}),
@@ -548,7 +585,7 @@ def test_permission_matrix_of_every_route(jobx, admin):
         ("PUT", f"/subtask/{PROJECT}/{s}/next", None),
         ("PUT", f"/subtask/{PROJECT}/{s}/retry", {}),
         ("PUT", f"/subtask/{PROJECT}/{s}/approve", {"opinion": "agree"}),
-        ("POST", "/third/interface/stop", {"uuid": uuid}),
+        ("POST", "/third/interface/stop", {"uuid": uuid, "retry_count": ord(uuid[-1]) - 97}),
     ]
     deletes = [
         ("DELETE", f"/node/{PROJECT}/n01", None),

@@ -7,22 +7,22 @@ import time
 import pytest
 
 from chalicelib.core import resources
-from chalicelib.jobs import engine
-from chalicelib.jobs.executors import LocalExecutor, command_for, undefined_variables
+from chalicelib.jobs import engine, results, runner
+from chalicelib.jobs.steps import command_for, undefined_variables
 
-from .conftest import PROJECT, deliver, drain, receive
+from .conftest import PROJECT, deliver, drain, receive, run_orders
 
 COUNT = 'echo run >> "$DIR/$node"'
 
 
-def runs(tmp_path, node):
-    path = tmp_path / node
+def runs(workdir, node):
+    path = workdir / node
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def test_success_runs_every_batch_with_variables_as_environment(jobx, tmp_path):
+def test_success_runs_every_batch_with_variables_as_environment(jobx, workdir):
     jobx.group(node="n01,n02;n03")
-    marker = tmp_path / "injected"
+    marker = workdir / "injected"
     jobx.job(
         steps=[
             {"name": "show", "plugin_type": "cmd", "script": 'echo "$node $ip $greeting $ver"'},
@@ -30,7 +30,7 @@ def test_success_runs_every_batch_with_variables_as_environment(jobx, tmp_path):
         ],
         variable={"greeting": "hello", "ver": "1", "DIR": ""},
     )
-    uuid = jobx.run(variable={"ver": f"$(touch {marker}); `touch {marker}`", "DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"ver": f"$(touch {marker}); `touch {marker}`", "DIR": str(workdir)})
     assert jobx.task(uuid)["status"] == "init"
     drain()
     task = jobx.task(uuid)
@@ -41,7 +41,7 @@ def test_success_runs_every_batch_with_variables_as_environment(jobx, tmp_path):
         ("success", "n03"),
     ]
     assert not marker.exists()  # values are data, never shell text
-    assert [runs(tmp_path, n) for n in ("n01", "n02", "n03")] == [1, 1, 1]
+    assert [runs(workdir, n) for n in ("n01", "n02", "n03")] == [1, 1, 1]
     results = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]
     shown = {r["node"]: r["tail"] for r in results if r["step"] == 0}
     assert shown["n02"] == f"n02 n01,n02 hello $(touch {marker}); `touch {marker}`\n"
@@ -78,9 +78,10 @@ def test_failed_batch_waits_for_confirm_then_goes_on_and_ends_fail(jobx):
     )
     drain()
     task = jobx.task(uuid)
-    assert task["status"] == "fail" and "confirmed past" in task["reason"]
+    assert task["status"] == "fail" and "confirmed past" in task["summary"]
+    assert task["reason"] is None  # JOBX: it ran to its end
     subs = jobx.subtasks(uuid)
-    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "confirmed"), ("success", "")]
+    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "task stop"), ("success", "")]
     assert jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")[0] == 409
 
 
@@ -101,8 +102,9 @@ def test_stop_mid_batch_kills_commands_cancels_the_rest_in_one_call(jobx):
     uuid = jobx.run()
     worker = threading.Thread(target=drain)
     worker.start()
-    for _ in range(400):
-        if jobx.subtasks(uuid)[0]["status"] == "running":
+    for _ in range(400):  # both nodes of the first batch have started
+        rows = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]
+        if [r["status"] for r in rows] == ["running", "running"]:
             break
         time.sleep(0.05)
     stopped = jobx.ok("DELETE", f"/task/{PROJECT}/{uuid}")["data"]
@@ -124,7 +126,7 @@ def test_stop_releases_a_waiting_confirm(jobx):
     drain()
     jobx.ok("PUT", f"/task/{PROJECT}/{uuid}")
     subs = jobx.subtasks(uuid)
-    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", ""), ("cancel", "")]
+    assert [(s["status"], s["confirm"]) for s in subs] == [("fail", "task stop"), ("cancel", None)]
     assert jobx.call("PUT", f"/subtask/{PROJECT}/{uuid}-0/confirm")[0] == 409
 
 
@@ -185,7 +187,7 @@ def test_decision_expires_seven_days_after_the_start(jobx, monkeypatch):
     later = time.time() + 7 * 86400 + 60
     monkeypatch.setattr(engine, "clock", lambda: later)
     status, body = jobx.call("PUT", f"/task/{PROJECT}/{uuid}/rollback")
-    assert status == 409 and "expired" in body["info"]
+    assert (status, body["info"]) == (409, "flowline has timed out, rollback is not allowed.")
     assert jobx.task(uuid)["rollback"] == "expired"
 
 
@@ -198,14 +200,21 @@ def test_reaper_expires_an_untaken_decision(jobx, monkeypatch):
     assert jobx.task(uuid)["rollback"] == "expired"
 
 
-def test_duplicate_messages_change_nothing(jobx, tmp_path):
-    """The first message, a next-batch message, a message after a confirm: each delivered
-    twice (at once, and again after it was handled) runs every node exactly once."""
+def test_duplicate_messages_change_nothing(jobx, workdir):
+    """Every engine message and every runner order, delivered twice (at once, and again
+    after it was handled), runs every node exactly once."""
     jobx.group(node="n01;n02;n03")
     jobx.job(steps=[{"name": "c", "plugin_type": "cmd", "script": COUNT + '; [ "$node" != n02 ]'}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     seen = []
-    for _ in range(10):
+    for _ in range(30):
+        orders = receive(1, "jobx-local")
+        if orders:
+            order = json.loads(orders[0]["Body"])
+            assert runner.run_order(dict(order)).startswith("ran")
+            assert runner.run_order(dict(order)) == "ran 0"  # nobody started twice
+            deliver(orders, "jobx-local")
+            continue
         got = receive(1)
         if not got:
             if jobx.task(uuid)["phase"] == "wait_confirm":
@@ -217,61 +226,78 @@ def test_duplicate_messages_change_nothing(jobx, tmp_path):
         assert engine.handle(dict(body)) == "moved"
         assert engine.handle(dict(body)) == "stale"
         deliver(got)  # the redelivery of the same SQS message
-    assert len(seen) == 3
-    assert [runs(tmp_path, n) for n in ("n01", "n02", "n03")] == [1, 1, 1]
+    assert len(seen) == 6  # a dispatch and a poll per batch
+    assert [runs(workdir, n) for n in ("n01", "n02", "n03")] == [1, 1, 1]
     assert jobx.task(uuid)["status"] == "fail"
     for body in seen:
         assert engine.handle(body) == "stale"
 
 
-def test_a_duplicate_during_the_run_is_busy_not_a_second_run(jobx, tmp_path):
+def test_a_duplicate_during_the_run_is_busy_not_a_second_run(jobx, workdir, monkeypatch):
+    monkeypatch.setattr(engine, "WAIT_S", 30)  # the first worker waits for the outcome
     jobx.group(node="n01")
     jobx.job(steps=[{"name": "c", "plugin_type": "cmd", "script": COUNT + "; sleep 0.5"}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     body = json.loads(receive(1)[0]["Body"])
-    first = threading.Thread(target=engine.handle, args=(dict(body),))
+    outcome = []
+    first = threading.Thread(target=lambda: outcome.append(engine.handle(dict(body))))
     first.start()
     for _ in range(200):
         if engine.load(uuid).lease_token:
             break
         time.sleep(0.01)
     assert engine.handle(dict(body)) == "busy"
-    first.join()
+    for _ in range(200):  # the runner gets the order while the first worker waits
+        if run_orders():
+            break
+        time.sleep(0.02)
+    first.join(timeout=60)
+    assert outcome == ["moved"]
     drain()
-    assert runs(tmp_path, "n01") == 1 and jobx.task(uuid)["status"] == "success"
+    assert runs(workdir, "n01") == 1 and jobx.task(uuid)["status"] == "success"
 
 
-def test_a_killed_worker_is_finished_by_the_redelivery(jobx, tmp_path, monkeypatch):
+def test_a_killed_runner_leaves_its_node_lost_and_the_rest_to_the_redelivery(
+    jobx, workdir, monkeypatch
+):
+    """The runner dies after two nodes of four: those keep their results, the node it was
+    recording is reported lost (never run twice), the redelivered order runs the fourth."""
     jobx.group(node="n01,n02,n03,n04")
     jobx.job(steps=[{"name": "c", "plugin_type": "cmd", "script": COUNT, "timeout": 5}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
-    monkeypatch.setattr(engine.local_executor, "max_workers", 1)
-    real_record = engine.record
-    recorded = []
+    uuid = jobx.run(variable={"DIR": str(workdir)})
+    monkeypatch.setattr(runner, "POOL", 1)
+    real_done, real_take = runner.Claim.done, runner.Claim.take
+    recorded, dead = [], []
 
-    def dying_record(*args):
+    def dying_done(claim, node, outcome):
         if len(recorded) == 2:
-            raise SystemExit("worker killed")  # the process dies mid-batch
-        recorded.append(args[3])
-        return real_record(*args)
+            dead.append(True)
+            raise SystemExit("runner killed")  # the process dies with this node's outcome
+        recorded.append(node)
+        return real_done(claim, node, outcome)
 
-    monkeypatch.setattr(engine, "record", dying_record)
-    message = receive(1)
+    def take(claim, node, upcoming=None):
+        return not dead and real_take(claim, node, [])  # a dead process starts nothing more
+
+    deliver(receive(1))  # the engine sends the order
+    order = receive(1, "jobx-local")
+    monkeypatch.setattr(runner.Claim, "done", dying_done)
+    monkeypatch.setattr(runner.Claim, "take", take)
     with pytest.raises(SystemExit):
-        deliver(message)
-    monkeypatch.setattr(engine, "record", real_record)
-    assert len(recorded) == 2  # the other nodes ran, but their results died with the worker
-    # the redelivery arrives while the lease still holds: nothing happens
-    assert engine.handle(json.loads(message[0]["Body"])) == "busy"
-    later = time.time() + 120
+        deliver(order, "jobx-local")
+    monkeypatch.setattr(runner.Claim, "done", real_done)
+    monkeypatch.setattr(runner.Claim, "take", real_take)
+    assert len(recorded) == 2
+    deliver(order, "jobx-local")  # the redelivery: only the node nobody started runs
+    later = time.time() + 120  # past the dead runner's deadline
     monkeypatch.setattr(engine, "clock", lambda: later)
-    assert engine.handle(json.loads(message[0]["Body"])) == "moved"
     drain()
-    assert jobx.task(uuid)["status"] == "success"
+    rows = {r["node"]: r for r in jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]}
+    lost = [n for n, r in rows.items() if r["error"].startswith("lost")]
+    assert len(rows) == 4 and len(lost) == 1
     for node in ("n01", "n02", "n03", "n04"):
-        # recorded nodes are not run again; the others ran again to get a result
-        assert runs(tmp_path, node) == (1 if node in recorded else 2)
-    assert len(jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"]) == 4
+        assert runs(workdir, node) == 1  # each ran once, the lost one too
+    assert jobx.task(uuid)["phase"] == "wait_confirm"  # the lost node failed the batch
 
 
 def test_a_message_lost_after_commit_is_resent_by_the_reaper(jobx, monkeypatch):
@@ -298,11 +324,11 @@ def test_a_message_lost_after_commit_is_resent_by_the_reaper(jobx, monkeypatch):
     assert jobx.task(uuid)["status"] == "success"
 
 
-def test_step_timeout_kills_the_process_group_and_fails_the_node(jobx, tmp_path):
+def test_step_timeout_kills_the_process_group_and_fails_the_node(jobx, workdir):
     jobx.group(node="n01")
     script = '(sleep 30; echo late > "$DIR/late") & echo started; wait'
     jobx.job(steps=[{"name": "slow", "plugin_type": "cmd", "script": script, "timeout": 1}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     drain()
     result = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"][0]
     assert result["status"] == "fail" and result["error"] == "timeout after 1s"
@@ -310,15 +336,15 @@ def test_step_timeout_kills_the_process_group_and_fails_the_node(jobx, tmp_path)
     assert jobx.task(uuid)["phase"] == "wait_confirm"
 
 
-def test_undefined_variables_fail_the_step_without_running_it(jobx, tmp_path):
+def test_undefined_variables_fail_the_step_without_running_it(jobx, workdir):
     jobx.group(node="n01")
     script = 'x=1; for f in a; do :; done; echo "$x $f $HOME ${DIR}" > "$DIR/ran"; echo $missing'
     jobx.job(steps=[{"name": "v", "plugin_type": "cmd", "script": script}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     drain()
     result = jobx.ok("GET", f"/subtask/{PROJECT}/{uuid}-0/node")["data"][0]
     assert result["error"] == "variable undef: missing"
-    assert not (tmp_path / "ran").exists()
+    assert not (workdir / "ran").exists()
 
 
 def test_continue_mode_with_a_fail_budget(jobx):
@@ -340,7 +366,7 @@ def test_continue_mode_with_a_fail_budget(jobx):
     assert jobx.task(uuid)["status"] == "fail"
 
 
-def test_continue_mode_skips_failed_nodes_in_later_steps(jobx, tmp_path):
+def test_continue_mode_skips_failed_nodes_in_later_steps(jobx, workdir):
     jobx.group(node="n01,n02")
     jobx.job(
         steps=[
@@ -348,41 +374,41 @@ def test_continue_mode_skips_failed_nodes_in_later_steps(jobx, tmp_path):
             {"name": "b", "plugin_type": "cmd", "script": COUNT},
         ]
     )
-    uuid = jobx.run(batch_mode="continue", variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(batch_mode="continue", variable={"DIR": str(workdir)})
     drain()
-    assert (runs(tmp_path, "n01"), runs(tmp_path, "n02")) == (0, 1)
+    assert (runs(workdir, "n01"), runs(workdir, "n02")) == (0, 1)
     assert jobx.task(uuid)["status"] == "fail"
 
 
-def test_retry_only_the_failed_nodes(jobx, tmp_path):
+def test_retry_only_the_failed_nodes(jobx, workdir):
     jobx.group(node="n01,n02;n03")
     script = COUNT + '; [ "$node" != n01 ] || [ -e "$DIR/fixed" ]'
     jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": script}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     drain()
     assert jobx.task(uuid)["failed"] == 1
-    (tmp_path / "fixed").write_text("")
+    (workdir / "fixed").write_text("")
     jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-0/retry", {"only_failed": True})
     drain()
     task = jobx.task(uuid)
     assert (task["status"], task["failed"]) == ("success", 0)
-    assert [runs(tmp_path, n) for n in ("n01", "n02", "n03")] == [2, 1, 1]
+    assert [runs(workdir, n) for n in ("n01", "n02", "n03")] == [2, 1, 1]
     assert jobx.subtasks(uuid)[0]["attempt"] == 2
 
 
-def test_retry_the_whole_batch(jobx, tmp_path):
+def test_retry_the_whole_batch(jobx, workdir):
     jobx.group(node="n01,n02")
     jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": COUNT + '; [ -e "$DIR/fixed" ]'}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     drain()
-    (tmp_path / "fixed").write_text("")
+    (workdir / "fixed").write_text("")
     jobx.ok("PUT", f"/subtask/{PROJECT}/{uuid}-0/retry", {})
     again = json.loads(receive(1)[0]["Body"])
     assert engine.handle(dict(again)) == "moved"
     assert engine.handle(dict(again)) == "stale"
     drain()
     assert jobx.task(uuid)["status"] == "success"
-    assert [runs(tmp_path, n) for n in ("n01", "n02")] == [2, 2]
+    assert [runs(workdir, n) for n in ("n01", "n02")] == [2, 2]
 
 
 def test_pause_and_confirm_every_batch_wait_for_next(jobx):
@@ -440,9 +466,9 @@ def test_approval_gate_agree_refuse_and_timeout(jobx, monkeypatch):
     assert jobx.task(uuid)["reason"] == "approval timed out"
 
 
-def test_scp_step_writes_the_file(jobx, tmp_path):
+def test_scp_step_writes_the_file(jobx, workdir):
     jobx.group(node="n01")
-    dst = tmp_path / "conf" / "app.ini"
+    dst = workdir / "conf" / "app.ini"
     content = "a='$(x)'\nb=2\n"
     jobx.job(
         steps=[
@@ -461,26 +487,26 @@ def test_scp_step_writes_the_file(jobx, tmp_path):
     assert dst.read_text() == content and oct(dst.stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_running_nodes_output_can_be_tailed(jobx, tmp_path, monkeypatch):
-    monkeypatch.setattr(engine.local_executor, "flush_s", 0.05)
+def test_a_running_nodes_output_can_be_tailed(jobx, workdir, monkeypatch):
+    monkeypatch.setattr(runner, "FLUSH_S", 0.05)
     jobx.group(node="n01")
     script = 'echo first; while [ ! -e "$DIR/go" ]; do sleep 0.05; done; echo second'
     jobx.job(steps=[{"name": "tail", "plugin_type": "cmd", "script": script, "timeout": 30}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     path = f"/subtask/{PROJECT}/{uuid}-0/node/n01?step=0"
     assert jobx.call("GET", path)[0] == 404  # nothing yet
     worker = threading.Thread(target=drain)
     worker.start()
     try:
-        for _ in range(400):
+        for _ in range(400):  # the node runs, and has published its first line
             status, body = jobx.call("GET", path)
-            if status == 200:
+            if status == 200 and body["data"]["output"]:
                 break
             time.sleep(0.05)
         live = body["data"]
         assert (live["status"], live["output"], live["complete"]) == ("running", "first\n", False)
     finally:
-        (tmp_path / "go").write_text("")
+        (workdir / "go").write_text("")
         worker.join(timeout=20)
     rest = jobx.ok("GET", f"{path}&offset={live['next_offset']}")["data"]
     assert (rest["status"], rest["output"], rest["complete"]) == ("success", "second\n", True)
@@ -542,12 +568,12 @@ def test_confirm_mode_failure_then_confirm_goes_straight_on(jobx):
 @pytest.mark.parametrize(
     "name", ["BASH_ENV", "ENV", "SHELLOPTS", "PS4", "PATH", "LD_PRELOAD", "PYTHONPATH", "AWS_X"]
 )
-def test_variables_the_shell_turns_into_code_are_refused(jobx, tmp_path, name):
+def test_variables_the_shell_turns_into_code_are_refused(jobx, workdir, name):
     """bash expands BASH_ENV (with command substitution) and sources the result: such a
     value would run as code, so these names are refused wherever a variable is given."""
     jobx.group(node="n01")
     jobx.job()
-    marker = tmp_path / "pwned"
+    marker = workdir / "pwned"
     value = f"$(touch {marker})"
     run = {"jobname": "j1", "group": "g1", "variable": {name: value}}
     status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
@@ -563,35 +589,57 @@ def test_variables_the_shell_turns_into_code_are_refused(jobx, tmp_path, name):
     assert not marker.exists()
 
 
-def test_a_stored_reserved_variable_never_reaches_the_script(tmp_path):
+def test_a_stored_reserved_variable_never_reaches_the_script(workdir):
     """Whatever a stored task holds, the executor drops reserved names before running."""
-    marker = tmp_path / "pwned"
+    marker = workdir / "pwned"
     step = {"kind": "cmd", "script": 'echo "$ok"', "interpreter": "bash"}
     command = command_for(step, {"BASH_ENV": f"$(touch {marker})", "ok": "fine"})
     assert command.env == {"ok": "fine"}
-    got = {}
-    LocalExecutor().run(
-        command, {"n01": {"node": "n01"}}, 10, threading.Event(), got.__setitem__, None
-    )
+    got = run_alone(command, {"n01": {"node": "n01"}})
     assert got["n01"].status == "success" and got["n01"].output == b"fine\n"
     assert not marker.exists()
 
 
-def test_defaults_in_expansions_and_agent_names_are_not_undefined(jobx, tmp_path):
+def run_alone(command, nodes, timeout=10):
+    """Run an order through the runner without a task; the outcomes it records."""
+    got = {}
+
+    def record(task, batch, attempt, step, outcomes, token):
+        got.update(outcomes)
+
+    order = {
+        "task": "t" * 12,
+        "batch": 0,
+        "attempt": 1,
+        "step": 0,
+        "timeout": timeout,
+        "command": vars(command),
+        "nodes": nodes,
+    }
+    real = results.finish_many
+    results.finish_many = record
+    try:
+        runner.run_order(order)
+    finally:
+        results.finish_many = real
+    return got
+
+
+def test_defaults_in_expansions_and_agent_names_are_not_undefined(jobx, workdir):
     jobx.group(node="n01")
     script = 'echo "${missing:-dflt} ${other-x}${AWS_SSM_INSTANCE_ID:+ssm}" > "$DIR/ran"'
     jobx.job(steps=[{"name": "v", "plugin_type": "cmd", "script": script}])
-    uuid = jobx.run(variable={"DIR": str(tmp_path)})
+    uuid = jobx.run(variable={"DIR": str(workdir)})
     drain()
     assert jobx.task(uuid)["status"] == "success"
-    assert (tmp_path / "ran").read_text() == "dflt x\n"
+    assert (workdir / "ran").read_text() == "dflt x\n"
     assert undefined_variables("echo ${need:?set it} $AWS_SSM_INSTANCE_ID", []) == ["need"]
 
 
 CONDITIONS = ("firsttime", "thelasttime", "notfirsttime", "notthelasttime", "always")
 
 
-def test_step_conditions_action_and_batches(jobx, tmp_path):
+def test_step_conditions_action_and_batches(jobx, workdir):
     """Each step writes `<step>` into a file per batch: which steps ran in which batch, for
     a deploy and for its rollback (action deploy | rollback | always)."""
     jobx.group(node="n01;n02;n03")
@@ -605,14 +653,14 @@ def test_step_conditions_action_and_batches(jobx, tmp_path):
         {"name": "a", "action": "always", "script": 'echo always-$version >> "$DIR/$ip"'},
     ]
     jobx.job(steps=steps)
-    variable = {"DIR": str(tmp_path), "version": "v2", "_rollbackVersion_": "v1"}
+    variable = {"DIR": str(workdir), "version": "v2", "_rollbackVersion_": "v1"}
     uuid = jobx.run(variable=variable)
     drain()
     assert jobx.task(uuid)["status"] == "success"
 
     def ran(node):
-        lines = (tmp_path / node).read_text().split()
-        (tmp_path / node).unlink()
+        lines = (workdir / node).read_text().split()
+        (workdir / node).unlink()
         return lines
 
     assert ran("n01") == ["firsttime", "notthelasttime", "always", "deploy-v2", "always-v2"]
@@ -626,7 +674,7 @@ def test_step_conditions_action_and_batches(jobx, tmp_path):
 
 
 def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
-    from chalicelib.jobs import service
+    from chalicelib.jobs import runs
 
     jobx.group(node="n01,n02")
     jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n01 ]'}])
@@ -635,7 +683,7 @@ def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
     real_commit = engine.commit
 
     def stop_first(move, **kwargs):  # a stop lands between the retry's read and its write
-        service.stop_task(PROJECT, "Other001", uuid)
+        runs.stop_task(PROJECT, "Other001", uuid)
         return real_commit(move, **kwargs)
 
     monkeypatch.setattr(engine, "commit", stop_first)
@@ -651,7 +699,7 @@ def test_a_retry_that_loses_to_a_stop_keeps_the_results(jobx, monkeypatch):
 
 
 def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
-    from chalicelib.jobs import service
+    from chalicelib.jobs import runs
 
     jobx.group(node="n01;n02")
     jobx.job(steps=[{"name": "x", "script": "true"}])
@@ -659,7 +707,7 @@ def test_a_stop_between_claim_and_batch_start_leaves_no_running_subtask(jobx):
     body = json.loads(receive(1)[0]["Body"])
     task = engine.load(uuid)
     token = engine.claim(task)
-    service.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
+    runs.stop_task(PROJECT, "Member01", uuid)  # before the worker created the subtask
     assert engine.advance(task, token) is False
     assert [s["status"] for s in jobx.subtasks(uuid)] == ["fail", "cancel"]
     assert engine.handle(body) == "stale"
@@ -672,10 +720,9 @@ def test_a_nul_in_a_variable_is_refused_and_never_crashes_the_worker(jobx):
     run = {"jobname": "j1", "group": "g1", "variable": {"x": "a\u0000b"}}
     status, body = jobx.call("POST", f"/task/{PROJECT}/job/byname", run)
     assert status == 400 and "NUL" in body["info"]
-    # a stored value the environment cannot take fails the node, not the worker
+    # a stored value the environment cannot take fails the node, not the runner
     command = command_for({"kind": "cmd", "script": "true"}, {"x": "a\u0000b"})
-    got = {}
-    LocalExecutor().run(command, {"n01": {}}, 10, threading.Event(), got.__setitem__, None)
+    got = run_alone(command, {"n01": {}})
     assert got["n01"].status == "fail" and got["n01"].error.startswith("cannot start")
 
 
@@ -688,7 +735,7 @@ def test_a_cursor_whose_worker_keeps_dying_ends_the_task(jobx, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("worker dies")
 
-    monkeypatch.setattr(engine, "run_step", crash)
+    monkeypatch.setattr(engine, "execute", crash)
     now = time.time()
     for attempt in range(engine.MAX_TRIES):
         monkeypatch.setattr(engine, "clock", lambda t=now + attempt * 1000: t)

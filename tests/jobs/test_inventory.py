@@ -5,7 +5,7 @@ from chalicelib.core.metering import count_calls
 from chalicelib.jobs import inventory
 
 from ..conftest import make_admin
-from .conftest import PROJECT
+from .conftest import PROJECT, tagged
 
 
 def nodes(count, **extra):
@@ -31,7 +31,7 @@ def test_a_large_inventory_costs_a_batch_per_hundred_reads_and_25_writes(jobx):
     assert "b0008" not in {n.name for n in inventory.all_nodes(PROJECT)}
 
 
-def test_the_inventory_exports_as_applied_and_applies_back(aws, jobx, export_workspace):
+def test_the_inventory_exports_as_applied_and_applies_back(aws, jobx, export_workspace, ec2):
     extra = [
         {
             "project": PROJECT,
@@ -41,6 +41,8 @@ def test_the_inventory_exports_as_applied_and_applies_back(aws, jobx, export_wor
         },
         {"project": PROJECT, "name": "lab01", "labels": {"rack": "r1", "os": "linux"}},
     ]
+    for _ in range(3):  # each apply looks the SSM node's tags up once
+        tagged(ec2, extra[:1])
     workspace.apply(
         {
             "namespaces": [{"face": "jobx", "id": "p2"}],

@@ -317,6 +317,8 @@ class Ledger:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+        except NotImplementedError as exc:  # an operation moto does not have
+            return _error(400, f"the embedded store does not serve this: {exc}", None)
         except Exception:
             log.exception("the embedded store failed on %s", environ.get("PATH_INFO"))
             return _error(500, "the embedded store failed on this request")
