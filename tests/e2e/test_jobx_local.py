@@ -32,7 +32,7 @@ def _until(server, path, done):
     """Poll a GET until `done(data)`; the data of the last answer."""
     deadline = time.monotonic() + 60
     while True:
-        data = server.call("GET", path, None, TOKEN)[1]["data"]
+        data = (server.call("GET", path, None, TOKEN)[1] or {}).get("data")
         if done(data) or time.monotonic() > deadline:
             return data
         time.sleep(0.2)
@@ -78,6 +78,10 @@ def test_stop_kills_the_running_batch_through_the_local_pump(server):
     uuid = server.call("POST", "/jobx/task/e2eproj/job/byname", run, TOKEN)[1]["uuid"]
     subtasks = _until(server, f"/jobx/subtask/e2eproj/{uuid}", lambda d: d[0]["status"] != "init")
     assert subtasks[0]["status"] == "running", subtasks
+    for node in ("web1", "web2"):  # both nodes have started and said so
+        path = f"/jobx/subtask/e2eproj/{uuid}-0/node/{node}?step=0"
+        live = _until(server, path, lambda d: d and d.get("output") == "started\n")
+        assert live["status"] == "running", live
     status, body = server.call("DELETE", f"/jobx/task/e2eproj/{uuid}", None, TOKEN)
     assert status == 200 and body["data"]["status"] == "fail", body
     assert body["data"]["reason"] == "stopped by E2Ejobx1"
