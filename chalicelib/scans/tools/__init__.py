@@ -1,0 +1,1 @@
+"""The scan tools: line counts, linters, complexity and duplication, one module each."""
