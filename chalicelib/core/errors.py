@@ -14,6 +14,7 @@ class TaskhubError(Exception):
         super().__init__(message or self.kind)
         self.message = message or self.kind
         self.field = field
+        self.problems: list[dict] = []  # a validator's own account, when there was one
 
 
 class BadRequest(TaskhubError):

@@ -21,7 +21,12 @@ def describe_validation(exc: ValidationError) -> str:
 
 
 def validate(model: type[M], data: Any) -> M:
+    """The model, or BadRequest; its `problems` keep pydantic's errors so a face can word
+    them as its original does."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest(describe_validation(exc)) from exc
+        problems = exc.errors(include_url=False, include_input=False)
+        error = BadRequest(describe_validation(exc))
+        error.problems = problems
+        raise error from exc

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from ..core import cursors, ids
+from ..core import cursors, ids, sequences
 from ..core.errors import BadRequest, Conflict, NotFound
 from . import batching, inventory
 from .engine import now_ms
@@ -26,11 +26,8 @@ DIGITS = re.compile(r"^[0-9]+$")  # JOBX's `^\d+$`, ASCII digits only
 
 
 def next_ids(project: str, **counts: int) -> dict[str, int]:
-    """Take `n` ids from each named sequence of the project in one atomic ADD; answers the
-    last id taken of each (so the ids taken are `last - n + 1 .. last`)."""
-    counter = CounterModel(project)
-    counter.update(actions=[getattr(CounterModel, name).add(n) for name, n in counts.items()])
-    return {name: int(getattr(counter, name)) for name in counts}
+    """Take ids from the project's sequences in one atomic ADD (see core.sequences)."""
+    return sequences.take(CounterModel, project, **counts)
 
 
 def _group_claim(project: str, name: str) -> str:

@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..core import ids, resources
+from ..core import batches, ids, resources
 from ..core.config import settings
 from ..core.warden import warden
 from . import results
@@ -116,9 +116,7 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             return "dropped"
         return run_order(order, budget_s, request_id)
 
-    from .worker import process
-
-    return process(event, record_handler, context)
+    return batches.process(event, record_handler, context)
 
 
 def step_user(wanted: str | None) -> tuple[str | None, str | None]:

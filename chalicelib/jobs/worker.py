@@ -10,15 +10,9 @@ import json
 import logging
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..core import resources
+from ..core import batches
 from . import engine
 
 log = logging.getLogger("taskhub.jobx")
@@ -43,9 +37,7 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Returns `{"batchItemFailures": [...]}`; when every record failed it raises, so the
     messages come back even where partial batch responses are not switched on. A record that
     failed comes back after a short, growing delay."""
-    budget_s = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        budget_s = context.get_remaining_time_in_millis() / 1000
+    budget_s = batches.budget_s(context)
 
     def record_handler(record: SQSRecord) -> str:
         return handle_record(record, budget_s)
@@ -53,18 +45,7 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return process(event, record_handler, context)
 
 
-def process(event: dict[str, Any], record_handler: Any, context: Any) -> dict[str, Any]:
-    """Powertools' partial batch processing, with failed records brought back sooner."""
-    processor = BatchProcessor(event_type=EventType.SQS)
-    try:
-        result = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    except BatchProcessingError:
-        resources.retry_later(event, [r.get("messageId") for r in event.get("Records", [])])
-        raise
-    resources.retry_later(event, [f["itemIdentifier"] for f in result["batchItemFailures"]])
-    return result
+process = batches.process
 
 
 def reap() -> dict[str, int]:
