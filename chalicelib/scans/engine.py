@@ -397,9 +397,7 @@ def _merge(job: JobModel, task: TaskModel, token: str, now: int) -> str:
         raise RuntimeError(f"a shard result of task {task.task_id} is missing")
     report, summary = toolruns.merge(task.task_name, parts, task.params or {})
     blobs.put_json(f"{prefix(job)}/{task.task_id}/report.json", report)
-    slowest = max(
-        (s.ms or 0 for s in ShardModel.query(f"{job.job_id}:{task.task_id}")), default=0
-    )
+    slowest = max((s.ms or 0 for s in ShardModel.query(f"{job.job_id}:{task.task_id}")), default=0)
 
     def close_task() -> None:
         with resources.transaction() as tx:
@@ -719,4 +717,3 @@ def _reap_one(project_id: int, job_id: int, now: int, counts: dict[str, int]) ->
     else:
         send(job, "close")
     counts["redriven"] += 1
-

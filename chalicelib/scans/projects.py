@@ -39,9 +39,7 @@ class ProjectExists(BadRequest):
 def check_branch(repo: RepoModel, branch: str) -> str:
     """The branch's head revision, or the error TCA gives for it."""
     try:
-        return sources.head_revision(
-            repo.scm_url, branch, repos.credentials(repo), repos.policy()
-        )
+        return sources.head_revision(repo.scm_url, branch, repos.credentials(repo), repos.policy())
     except sources.ScmError as exc:
         if exc.code == SCM_NOT_FOUND and "branch" in exc.message.lower():
             raise BranchMissing("代码库分支不存在", field="branch") from None

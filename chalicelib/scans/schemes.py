@@ -150,7 +150,9 @@ def update(owner: str, scheme_id: int, body: BasicConfIn | LintConfIn | MetricCo
         if actions:
             actions += [SchemeModel.version.add(1), SchemeModel.modified_time.set(ids.now_ms())]
             version = scheme.version
-            if not applied(lambda: scheme.update(actions, condition=SchemeModel.version == version)):
+            if not applied(
+                lambda: scheme.update(actions, condition=SchemeModel.version == version)
+            ):
                 return False
         done.append(scheme)
         return True

@@ -201,4 +201,3 @@ def _figures(job: JobModel) -> dict[str, Any]:
         "active_issue_num": active,
         "active_severity_detail": dict(sorted(severity.items())),
     }
-

@@ -4,7 +4,7 @@ is JSON, because shard results wait in S3 for the merge."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def merge(
         return report, {"issue_count": len(findings), "by_severity": dict(severities)}
     if task_name == COUNT:
         files = sorted((f for part in parts for f in part["files"]), key=lambda f: f["path"])
-        return {"files": files}, line_summary(files)
+        return {"files": files}, codecount.summarise(map(codecount.FileCount.from_dict, files))
     if task_name == CC:
         files = sorted((f for part in parts for f in part["files"]), key=lambda f: f["path"])
         functions = sorted(
@@ -91,17 +91,3 @@ def merge(
         }
         return report, summary
     raise ToolError(f"unknown tool {task_name}")
-
-
-def line_summary(files: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals and per-language totals of per-file line counts."""
-    totals = {"files": 0, "code": 0, "comment": 0, "blank": 0, "total": 0}
-    languages: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"files": 0, "code": 0, "comment": 0, "blank": 0, "total": 0}
-    )
-    for f in files:
-        for bucket in (totals, languages[f["language"]]):
-            bucket["files"] += 1
-            for key in ("code", "comment", "blank", "total"):
-                bucket[key] += int(f[key])
-    return {**totals, "languages": dict(sorted(languages.items()))}

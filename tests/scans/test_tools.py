@@ -324,7 +324,7 @@ import os  # trailing comment
 
 
 def f():
-    """One-line docstring: tokei counts it as code."""
+    """A docstring: tokei counts it as code."""
     return os.sep
 '''
 
@@ -333,37 +333,33 @@ def test_codecount_numbers(tmp_path):
     write(tmp_path, "pkg/a.py", PY_COUNTED)
     write(tmp_path, "run.sh", "#!/bin/sh\n# comment\n\necho hi  # trailing\n")
     counts = codecount.count(tmp_path, ["pkg/a.py", "run.sh"])
-    # a.py: the docstring's 4 lines and "# a comment" are comment; blanks 5, 8, 9; the rest code
+    # a.py: docstrings are code (tokei's default); "# a comment" is comment; blanks 5, 8, 9
     assert counts == [
-        codecount.FileCount("pkg/a.py", "Python", code=4, comment=5, blank=3, total=12),
+        codecount.FileCount("pkg/a.py", "Python", code=8, comment=1, blank=3, total=12),
         codecount.FileCount("run.sh", "Shell", code=1, comment=2, blank=1, total=4),
     ]
     assert codecount.summarise(counts) == {
         "files": 2,
-        "code": 5,
-        "comment": 7,
+        "code": 9,
+        "comment": 3,
         "blank": 4,
         "total": 16,
         "languages": {
-            "Python": {"files": 1, "code": 4, "comment": 5, "blank": 3, "total": 12},
+            "Python": {"files": 1, "code": 8, "comment": 1, "blank": 3, "total": 12},
             "Shell": {"files": 1, "code": 1, "comment": 2, "blank": 1, "total": 4},
         },
     }
 
 
-def test_codecount_ignores_tokei_configs_of_cwd_and_home(tmp_path, monkeypatch):
+def test_codecount_ignores_tokei_configs_of_the_repo_cwd_and_home(tmp_path, monkeypatch):
     write(tmp_path, "repo/a.py", PY_COUNTED)
-    off = "treat_doc_strings_as_comments = false\n"
-    for where in ("cwd/tokei.toml", "cwd/.tokeirc", "home/.tokeirc", "home/.config/tokei.toml"):
-        write(tmp_path, where, off)
-    monkeypatch.setattr(codecount, "_CONFIG", None)  # built again, under this cwd and HOME
+    on = "treat_doc_strings_as_comments = true\n"
+    for where in ("repo/tokei.toml", "cwd/tokei.toml", "home/.tokeirc", "home/.config/tokei.toml"):
+        write(tmp_path, where, on)
     monkeypatch.chdir(tmp_path / "cwd")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     (counted,) = codecount.count(tmp_path / "repo", ["a.py"])
-    assert (counted.code, counted.comment, counted.blank) == (4, 5, 3)
-    assert os.getcwd() == str(tmp_path / "cwd") and os.environ["HOME"] == str(tmp_path / "home")
-    assert "XDG_CONFIG_HOME" not in os.environ
+    assert (counted.code, counted.comment, counted.blank) == (8, 1, 3)
 
 
 def test_codecount_only_given_recognised_files(tmp_path):

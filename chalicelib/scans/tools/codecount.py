@@ -1,21 +1,16 @@
 """Lines of code, comments and blanks per file, by tokei (pytokei).
 
 Only the given files are counted (each is handed to tokei by name; a directory would be
-walked), and files tokei has no language for are left out, as cloc leaves them out. Python
-docstrings count as comments, cloc's convention; note tokei's rule for that: a docstring that
-spans lines is comment, one opened and closed on a single line stays code.
+walked), and files tokei has no language for are left out, as cloc leaves them out.
 
-pytokei exposes tokei's Config read-only, with settings only from tokei's config files
-(the config dir, HOME and the current directory). So the Config is built once per process
-from a tokei.toml of ours, with all three pointed at a private directory for that moment:
-a repository's or a user's tokei.toml never changes the counts.
+tokei's conventions, which the TCA line fields follow: a Python docstring is code (cloc
+counts it as comment; tokei can treat it as comment only through a config file it reads
+from the working directory and HOME, which a threaded server must not switch), and a
+comment after code on the same line makes it a code line, as cloc has it too.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +18,7 @@ from typing import Any
 
 import pytokei
 
-from .base import Record, ToolError, regular_files
-
-_CONFIG: pytokei.Config | None = None
-_LOCK = threading.Lock()
+from .base import Record, regular_files
 
 
 @dataclass(frozen=True)
@@ -42,31 +34,9 @@ class FileCount(Record):
 
 
 def _config() -> pytokei.Config:
-    """tokei's Config with docstrings as comments, built from our tokei.toml alone."""
-    global _CONFIG
-    with _LOCK:
-        if _CONFIG is not None:
-            return _CONFIG
-        keys = ("XDG_CONFIG_HOME", "HOME")
-        saved = {k: os.environ.get(k) for k in keys}
-        cwd = os.getcwd()
-        with tempfile.TemporaryDirectory(prefix="tokei-") as d:
-            Path(d, "tokei.toml").write_text("treat_doc_strings_as_comments = true\n")
-            try:
-                os.environ.update(dict.fromkeys(keys, d))
-                os.chdir(d)
-                config = pytokei.Config.from_config_files()
-            finally:
-                os.chdir(cwd)
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-        if config.treat_doc_strings_as_comments is not True:
-            raise ToolError("tokei did not take its configuration")
-        _CONFIG = config
-        return config
+    """tokei's built-in defaults: a `Config()` reads no config file, so neither a
+    repository's nor a user's tokei.toml changes the counts."""
+    return pytokei.Config()
 
 
 def count(root: Path, paths: list[str]) -> list[FileCount]:
