@@ -44,6 +44,22 @@ def jobx_reaper(event):
     worker.reap()
 
 
+@app.on_sqs_message(queue=settings().resource_name("scans"), batch_size=1)
+def scan_queue(event):
+    """Scan engine: each message starts a job, runs a shard, merges a task or closes a job."""
+    from chalicelib.scans import worker
+
+    return worker.handle_sqs(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def scan_reaper(event):
+    """Scans: re-drive jobs that make no progress; close those past their deadline."""
+    from chalicelib.scans import worker
+
+    worker.reap()
+
+
 if settings().embedded:
     from chalicelib.core import embedded
 

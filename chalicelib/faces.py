@@ -14,6 +14,8 @@ FACE_MODULES = (
     "chalicelib.workitems.api",
     "chalicelib.links.api",
     "chalicelib.jobs.api",
+    "chalicelib.tca.api",
+    "chalicelib.tca.analysis",
 )
 
 

@@ -67,6 +67,15 @@ class FaceRequest:
             raise BadRequest(f"{name} must be from {low} to {high}", field=name)
         return value
 
+    def base_url(self) -> str:
+        """This request's absolute URL without its query (for paging links), as the client
+        reached it: the stage's path included, the scheme a proxy says it was."""
+        scheme = (self.headers.get("x-forwarded-proto") or "http").split(",")[0].strip()
+        host = self.headers.get("host") or "localhost"
+        context = getattr(self._request, "context", None) or {}
+        path = context.get("path") or self._request.path
+        return f"{scheme}://{host}{path}"
+
     @property
     def raw_body(self) -> bytes:
         return self._request.raw_body or b""

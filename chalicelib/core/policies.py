@@ -13,6 +13,9 @@ registry and what that function does. `python -m chalicelib.core.template --stag
   reads its own queue. A step that reached the function's credentials could write nothing
   else: not a user, not a token, not a task.
 - `jobx_reaper` re-drives stuck tasks.
+- `scan_queue` runs the scan engine: the scan tables, its own queue, the scan blobs, and
+  the secret key (a repository's credentials are encrypted with it).
+- `scan_reaper` re-drives and times out scan jobs.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ CONSUME = (
 )
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 JOBX_RUN = ("jobx-tasks", "jobx-plans", "jobx-subtasks", "jobx-results", "jobx-stats")
+SCAN_RUN = (
+    "scan-jobs",
+    "scan-tasks",
+    "scan-shards",
+    "scan-projects",
+    "scan-issues",
+    "scan-counters",
+)
+SCAN_READ = ("scan-repos", "scan-schemes")
 
 
 @dataclass
@@ -77,7 +89,7 @@ def _send_command() -> list[dict[str, Any]]:
 FUNCTIONS: dict[str, Grant] = {
     "api_handler": Grant(
         tables={"*": READ + WRITE + ("dynamodb:TransactWriteItems",)},
-        queues={"jobx": SEND},
+        queues={"jobx": SEND, "scans": SEND},
         objects={"": ("s3:GetObject", "s3:PutObject")},
         secret_key=True,
         statements=[
@@ -111,6 +123,23 @@ FUNCTIONS: dict[str, Grant] = {
     "jobx_reaper": Grant(
         tables={name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
         queues={"jobx": SEND},
+    ),
+    "scan_queue": Grant(
+        tables={
+            **{name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in SCAN_RUN},
+            "scan-repos": (*READ, "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"),
+            "scan-schemes": READ,
+        },
+        queues={"scans": CONSUME + SEND},
+        objects={"scans/": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")},
+        secret_key=True,
+    ),
+    "scan_reaper": Grant(
+        tables={
+            name: READ + WRITE + ("dynamodb:TransactWriteItems",)
+            for name in ("scan-jobs", "scan-tasks", "scan-shards", "scan-projects")
+        },
+        queues={"scans": SEND},
     ),
 }
 

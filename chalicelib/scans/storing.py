@@ -70,7 +70,12 @@ def store(
         out.superseded = True  # a newer job stored first: this one's results are older
         return out
     now = ids.now_ms()
-    base = {"job_id": job.job_id, "scan_id": job.scan_id, "scan_time": now}
+    base = {
+        "project_id": job.project_id,
+        "job_id": job.job_id,
+        "scan_id": job.scan_id,
+        "scan_time": now,
+    }
     base["scan_revision"] = job.revision
     lint = [t for t in tasks if t.module == "codelint"]
     if lint:
