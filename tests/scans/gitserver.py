@@ -210,8 +210,9 @@ class GitServer:
                 server_class=_ThreadingServer,
                 handler_class=_QuietHandler,
             )
+            # A short poll so stop() returns promptly; shutdown() waits for the loop to see it.
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="git-server", daemon=True
+                target=self._server.serve_forever, args=(0.05,), name="git-server", daemon=True
             )
             self._thread.start()
         return self
