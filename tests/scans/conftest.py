@@ -64,8 +64,13 @@ def tca_workspace() -> dict:
     }
 
 
-def drain(queue_name: str = "scans", rounds: int = 400) -> list[str]:
-    """Deliver the scan queue's messages to the worker until it is empty; the outcomes."""
+def drain(queue_name: str = "scans", rounds: int = 400, duplicate: bool = False) -> list[str]:
+    """Deliver the scan queue's messages to the worker until it is empty; the ops handled.
+
+    A message the handler reports as failed is made visible again at once (SQS would wait
+    out the visibility timeout). With `duplicate`, every message is delivered twice, the
+    copy in a later batch, as SQS may.
+    """
     from chalicelib.core import aws as aws_clients
     from chalicelib.core import resources
     from chalicelib.core.pump import sqs_event
@@ -81,14 +86,21 @@ def drain(queue_name: str = "scans", rounds: int = 400) -> list[str]:
         ).get("Messages", [])
         if not messages:
             return outcomes
+        if duplicate:
+            for m in messages:
+                body = json.loads(m["Body"])
+                if not body.pop("copy", False):
+                    resources.send(queue_name, {**body, "copy": True})
         result = worker.handle_sqs(sqs_event(messages, arn))
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         for m in messages:
-            if m["MessageId"] not in failed:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        outcomes.extend(
-            f"{json.loads(m['Body']).get('op')}" for m in messages if m["MessageId"] not in failed
-        )
+                outcomes.append(json.loads(m["Body"]).get("op"))
     raise AssertionError(f"the scan queue did not drain in {rounds} rounds")
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from chalicelib.core import aws as aws_clients
 from chalicelib.core import resources
-
 from chalicelib.scans import toolruns
 from chalicelib.scans.models import JobModel
 from tests.scans.conftest import MEMBER, drain
