@@ -6,6 +6,7 @@ from chalicelib.core import auth, crypto
 from chalicelib.core.errors import BadRequest, Forbidden, Unauthorized
 from chalicelib.core.identity import service as identity
 from chalicelib.core.identity.models import AccessKeyModel, TokenModel, UserModel
+from chalicelib.core.metering import count_calls
 
 
 def test_password_is_stored_as_salted_slow_hash(aws):
@@ -64,6 +65,17 @@ def test_access_key_secret_encrypted_at_rest(aws):
     identity.revoke_access_key(ak)
     with pytest.raises(Unauthorized):
         identity.access_key_secret(ak)
+
+
+def test_access_key_secret_refuses_what_is_no_key_id_without_a_read(aws):
+    """Any string a signature's Access= names reaches the lookup; DynamoDB would refuse an
+    empty or oversized key with an error, not a miss."""
+    for unknown in ("", "x" * 3000, "aknosuchkey000000000", "é" * 20, "AKNOSUCHKEY000000000\n"):
+        with count_calls() as calls, pytest.raises(Unauthorized):
+            identity.access_key_secret(unknown)
+        assert calls["dynamodb"] == 0, unknown
+    with pytest.raises(Unauthorized):
+        identity.access_key_secret("AKNOSUCHKEY000000000")  # a key id's shape: looked up
 
 
 def test_roles_map_to_face_permissions_and_inherit_from_parent(aws):

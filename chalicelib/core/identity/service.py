@@ -227,7 +227,11 @@ def create_access_key(user_uuid: str) -> tuple[str, str]:
 
 
 def access_key_secret(ak: str) -> tuple[User, str]:
-    """For signature checks: the owner and the decrypted secret of an active key."""
+    """For signature checks: the owner and the decrypted secret of an active key. The key id
+    comes from a request's Authorization header: anything that is not one is unknown without
+    a read (DynamoDB refuses an empty or oversized key)."""
+    if not ACCESS_KEY_ID_RE.fullmatch(ak):
+        raise Unauthorized("unknown access key")
     try:
         model = AccessKeyModel.get(ak)
     except DoesNotExist as exc:
