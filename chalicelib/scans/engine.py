@@ -472,8 +472,9 @@ def _close(job: JobModel, token: str) -> str:
     plan = blobs.get_json(f"{prefix(job)}/plan.json") or {}
     results = storing.store(job, project, tasks, plan)
     if results.superseded:
-        newer = {"job_id": project.last_job}
-        revoke(job, CLIENT_REDIRECT, json.dumps(newer), lease_token=token)
+        newer = load_job(job.project_id, project.last_job)
+        redirect = {"job_id": project.last_job, "scan_id": newer.scan_id if newer else None}
+        revoke(job, CLIENT_REDIRECT, json.dumps(redirect), lease_token=token)
         return "superseded"
     finished = finalize(job, project, tasks, results, token)
     if not finished:

@@ -67,7 +67,7 @@ class BasicConfIn(Loose):
     description: str | None = Field(default=None, max_length=512)
     languages: list[str] | None = Field(default=None, max_length=50)
     tag: str | None = Field(default=None, max_length=64)
-    status: Literal[1, 2] | None = None
+    status: int | None = Field(default=None, ge=1, le=2)  # 1 active, 2 deprecated
     default_flag: bool | None = None
     exclude: list[str] | None = Field(default=None, max_length=200)
 

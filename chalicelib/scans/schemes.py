@@ -137,7 +137,9 @@ def update(owner: str, scheme_id: int, body: BasicConfIn | LintConfIn | MetricCo
         scheme = get(owner, scheme_id)
         actions = []
         if isinstance(body, MetricConfIn):
-            merged = {**(scheme.metric or {}), **given}
+            # an explicit null keeps the value, except where null is the default (no maximum)
+            kept = {k: v for k, v in given.items() if v is not None or METRIC_DEFAULTS[k] is None}
+            merged = {**(scheme.metric or {}), **kept}
             if merged != (scheme.metric or {}):
                 actions.append(SchemeModel.metric.set(merged))
         else:

@@ -61,13 +61,25 @@ def lock(job: JobModel, project: ProjectModel) -> None:
         raise ProjectStoring(f"project {project.project_id} is storing another job")
 
 
+def unlock(job: JobModel, project: ProjectModel) -> None:
+    """Give the project's store lock back, if this job holds it."""
+    applied(
+        lambda: project.update(
+            actions=[ProjectModel.store_lock.remove(), ProjectModel.store_until.remove()],
+            condition=ProjectModel.store_lock == job.job_id,
+        )
+    )
+
+
 def store(
     job: JobModel, project: ProjectModel, tasks: list[TaskModel], plan: dict[str, Any]
 ) -> Stored:
     lock(job, project)
+    project.refresh(consistent_read=True)  # what a job that stored before the lock wrote
     out = Stored()
     if (project.last_job or 0) > job.job_id:
         out.superseded = True  # a newer job stored first: this one's results are older
+        unlock(job, project)
         return out
     now = ids.now_ms()
     base = {

@@ -126,9 +126,13 @@ def list_schemes(request: FaceRequest, org_sid: str, team_name: str, repo_id: st
 
 
 CONFS = {
-    "basicconf": (BasicConfIn, views.scheme_basic),
-    "lintconf": (LintConfIn, views.scheme_lint),
-    "metricconf": (MetricConfIn, views.scheme_metric),
+    "basicconf": (BasicConfIn, views.scheme_basic, ("default_flag",)),
+    "lintconf": (LintConfIn, views.scheme_lint, ("enabled",)),
+    "metricconf": (
+        MetricConfIn,
+        views.scheme_metric,
+        ("cc_scan_enabled", "dup_scan_enabled", "cloc_scan_enabled"),
+    ),
 }
 
 
@@ -137,9 +141,12 @@ def _scheme_conf(request: FaceRequest, org_sid, team_name, repo_id, scheme_id, c
     owner = team(request, org_sid, team_name, permission)
     repo = repos.get(owner, number(repo_id))
     scheme = schemes.of_repo(repo.repo_id, number(scheme_id))
-    model, render = CONFS[conf]
+    model, render, flags = CONFS[conf]
     if request.method != "GET":
-        scheme = schemes.update(scheme.owner, scheme.scheme_id, request.parse(model))
+        body = request.object()
+        if request.method == "PUT":  # a full update: DRF's form rule for booleans left out
+            body = form_bools(request, body, *flags)
+        scheme = schemes.update(scheme.owner, scheme.scheme_id, request.parse(model, body))
     return render(scheme)
 
 

@@ -212,3 +212,30 @@ def test_roles_decide_reads_and_writes(tca, repo_id):
     data = refused(tca, "GET", "/repos/", headers={"Authorization": ""})
     assert data["status_code"] == 401 and data["msg"] == "身份认证信息未提供。"
     nothing_saved(ProjectModel)
+
+
+def test_scheme_configuration_takes_forms_empty_bodies_and_nulls(tca, repo_id):
+    project = tca.project(repo_id, tca.template())
+    scheme = tca.ok("GET", f"/repos/{repo_id}/projects/{project}/")["scan_scheme"]["id"]
+    path = f"{MAIN}/repos/{repo_id}/schemes/{scheme}/metricconf/"
+    status, body = tca.api.call("PUT", path, headers=FORM, raw="min_ccn=7")
+    assert status == 200, body
+    conf = body["data"]
+    # a form PUT: the booleans it leaves out are false, as DRF reads a form
+    assert conf["min_ccn"] == 7 and conf["cc_scan_enabled"] is False
+    assert conf["cloc_scan_enabled"] is False
+    status, body = tca.api.call(
+        "PATCH",
+        path,
+        {"min_ccn": None, "cloc_scan_enabled": None, "dup_block_length_max": 500},
+        MEMBER,
+    )
+    assert status == 200 and body["data"]["min_ccn"] == 7, body  # null keeps the value
+    assert body["data"]["dup_block_length_max"] == 500
+    status, body = tca.api.call("PATCH", path, {"dup_block_length_max": None}, MEMBER)
+    assert body["data"]["dup_block_length_max"] is None  # null is its default
+    basic = f"{MAIN}/repos/{repo_id}/schemes/{scheme}/basicconf/"
+    status, body = tca.api.call("PUT", basic, headers=FORM, raw="name=renamed&status=2")
+    assert status == 200 and body["data"]["status"] == 2 and body["data"]["name"] == "renamed"
+    status, body = tca.api.call("PUT", basic, headers=FORM, raw="name=x&status=3")
+    assert status == 400 and body["invalid_fields"][0]["field"] == "status", body
