@@ -123,7 +123,21 @@ def _constraints(schema: dict) -> dict:
     return {}
 
 
-def _same_checks(where: str, documented: dict, model: dict, defs: dict) -> None:
+def _model_ref(schema: dict) -> str | None:
+    """The model an object property is (`X` or `X | None`), by its $defs name."""
+    for option in schema.get("anyOf", [schema]):
+        if "$ref" in option:
+            return option["$ref"].rsplit("/", 1)[-1]
+    return None
+
+
+def _documented(schema: dict, schemas: dict) -> dict:
+    """A documented object, inline or by reference (`$ref`, or `allOf` of one, nullable)."""
+    ref = schema.get("$ref") or (schema.get("allOf") or [{}])[0].get("$ref")
+    return schemas[ref.rsplit("/", 1)[-1]] if ref else schema
+
+
+def _same_checks(where: str, documented: dict, model: dict, defs: dict, schemas: dict) -> None:
     assert set(documented["properties"]) == set(model["properties"]), where
     assert set(documented.get("required", [])) == set(model.get("required", [])), where
     assert documented.get("additionalProperties") is False, where
@@ -133,7 +147,12 @@ def _same_checks(where: str, documented: dict, model: dict, defs: dict) -> None:
             assert mine.get(key) == value, (where, field, key, mine.get(key), value)
         nested = checks.get("items", {}).get("$ref")
         if nested:  # a list of objects: the fields options have
-            _same_checks(f"{where}.{field}", mine["items"], defs[nested.rsplit("/", 1)[-1]], defs)
+            inner = _documented(mine["items"], schemas)
+            _same_checks(f"{where}.{field}", inner, defs[nested.rsplit("/", 1)[-1]], defs, schemas)
+        nested = _model_ref(checks)
+        if nested:  # an object: its own fields
+            inner = _documented(mine, schemas)
+            _same_checks(f"{where}.{field}", inner, defs[nested], defs, schemas)
 
 
 def test_admin_yaml_documents_every_workspace_section_as_its_model_checks_it():
@@ -143,4 +162,4 @@ def test_admin_yaml_documents_every_workspace_section_as_its_model_checks_it():
     for name, section in workspace.SECTIONS.items():
         documented = schemas[sections[name]["items"]["$ref"].rsplit("/", 1)[-1]]
         model = section.item.model_json_schema()
-        _same_checks(name, documented, model, model.get("$defs", {}))
+        _same_checks(name, documented, model, model.get("$defs", {}), schemas)

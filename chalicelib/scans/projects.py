@@ -2,7 +2,8 @@
 
 The branch is checked against the repository when the project is made, as TCA checks it
 live: a branch that does not exist, or a repository that cannot be reached, is refused and
-nothing is written. One project per (branch, scheme) of a repository.
+nothing is written (the workspace, which applies without network, checks only the name).
+One project per (branch, scheme) of a repository.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ class ProjectExists(BadRequest):
     """The repository has a project for this branch and scheme."""
 
 
-def check_branch(repo: RepoModel, branch: str) -> str:
-    """The branch's head revision, or the error TCA gives for it."""
+def check_branch(repo: RepoModel, branch: str, *, live: bool = True) -> str | None:
+    """The branch's head revision, or the error TCA gives for it. `live=False` checks only
+    the name (git's rules; 115 for a bad one) and asks the repository nothing: None."""
     try:
+        if not live:
+            sources.check_branch(branch)
+            return None
         return sources.head_revision(repo.scm_url, branch, repos.credentials(repo), repos.policy())
     except sources.ScmError as exc:
         if exc.code == SCM_NOT_FOUND and "branch" in exc.message.lower():
@@ -46,9 +51,17 @@ def check_branch(repo: RepoModel, branch: str) -> str:
         raise ScmRefused(exc.code, exc.message) from None
 
 
-def create(owner: Owner, repo: RepoModel, body: ProjectIn, creator: str) -> tuple:
+def _claim_key(repo_id: int, scheme_id: int, branch: str) -> str:
+    return f"project:{repo_id}:{scheme_id}:{branch}"
+
+
+def create(
+    owner: Owner, repo: RepoModel, body: ProjectIn, creator: str, *, live: bool = True
+) -> tuple:
     """(project, scheme). The scheme is the repository's own (`scan_scheme_id`) or a new
-    copy of an organisation template (`global_scheme_id`)."""
+    copy of an organisation template (`global_scheme_id`). `live=False` checks the branch's
+    name but does not ask the repository for it (the workspace, which applies without
+    network): a branch that is not there fails the project's first scan instead."""
     if body.scan_scheme_id is None and body.global_scheme_id is None:
         raise NoScheme("未指定扫描方案模板或扫描方案", field="cd_error")
     if body.scan_scheme_id is not None:
@@ -63,7 +76,7 @@ def create(owner: Owner, repo: RepoModel, body: ProjectIn, creator: str) -> tupl
         except schemes.SchemeMissing:
             raise BadRequest("方案模板不存在", field="global_scheme_id") from None
         scheme = None
-    revision = check_branch(repo, body.branch)
+    revision = check_branch(repo, body.branch, live=live)
     made = None
     if scheme is None:
         scheme = made = schemes.copy_of(
@@ -85,7 +98,7 @@ def create(owner: Owner, repo: RepoModel, body: ProjectIn, creator: str) -> tupl
 
     def write() -> None:
         with resources.transaction() as tx:
-            claim = f"project:{repo.repo_id}:{scheme.scheme_id}:{body.branch}"
+            claim = _claim_key(repo.repo_id, scheme.scheme_id, body.branch)
             tx.save(
                 ClaimModel(claim, target=str(project_id)),
                 condition=ClaimModel.key.does_not_exist(),
@@ -111,6 +124,30 @@ def get(repo_id: int, project_id: int) -> ProjectModel:
         return ProjectModel.get(repo_id, project_id, consistent_read=True)
     except DoesNotExist:
         raise ProjectMissing(f"project {project_id} not found") from None
+
+
+def find(repo_id: int, scheme_id: int, branch: str) -> ProjectModel | None:
+    """The repository's project of this branch and scheme, if any (its claim, then it)."""
+    try:
+        claim = ClaimModel.get(_claim_key(repo_id, scheme_id, branch), consistent_read=True)
+        return ProjectModel.get(repo_id, int(claim.target), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def revise(project: ProjectModel, *, scan_path: str | None, created_from: str) -> bool:
+    """Set a project's scan path and origin (its branch and scheme are what it is); True
+    when something changed. Its jobs' fields are left alone."""
+    actions = []
+    if (project.scan_path or None) != (scan_path or None):
+        attr = ProjectModel.scan_path
+        actions.append(attr.set(scan_path) if scan_path else attr.remove())
+    if project.created_from != created_from:
+        actions.append(ProjectModel.created_from.set(created_from))
+    if not actions:
+        return False
+    project.update(actions=actions, condition=ProjectModel.project_id.exists())
+    return True
 
 
 def listing(repo_id: int, offset: int, limit: int, keep=None) -> OffsetPage:

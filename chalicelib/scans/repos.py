@@ -1,4 +1,5 @@
-"""Code repositories: registered with a URL the git policy allows, listed, read.
+"""Code repositories: registered with a URL the git policy allows, listed, read, and
+revised by the workspace (all but their URL).
 
 A repository's URL is checked when it is registered (syntax and allow-list, no network)
 and again, with DNS, each time the engine fetches. Its credentials are encrypted at rest
@@ -21,7 +22,7 @@ from . import sources
 from .codes import ScmRefused
 from .models import ClaimModel, CounterModel, RepoModel
 from .owners import Owner
-from .schemas import RepoIn
+from .schemas import RepoIn, ScmAuth
 
 
 class RepoMissing(NotFound):
@@ -56,6 +57,15 @@ def default_name(url: str) -> str:
     return name.removesuffix(".git")[:128] or "repo"
 
 
+def sealed(auth: ScmAuth) -> dict[str, str]:
+    """The credentials as a repository keeps them: the secret encrypted (core.crypto)."""
+    return {
+        "auth_type": auth.auth_type,
+        "scm_username": auth.scm_account.scm_username,
+        "scm_secret": crypto.encrypt(auth.scm_account.scm_password),
+    }
+
+
 def create(owner: Owner, body: RepoIn, creator: str) -> RepoModel:
     if body.scm_type != "git":
         raise ScmRefused(115, "仅支持 git 代码库 (scm_type git)")
@@ -74,9 +84,8 @@ def create(owner: Owner, body: RepoIn, creator: str) -> RepoModel:
         labels=body.labels,
     )
     if body.scm_auth is not None:
-        repo.auth_type = body.scm_auth.auth_type
-        repo.scm_username = body.scm_auth.scm_account.scm_username
-        repo.scm_secret = crypto.encrypt(body.scm_auth.scm_account.scm_password)
+        for name, value in sealed(body.scm_auth).items():
+            setattr(repo, name, value)
 
     def write() -> None:
         with resources.transaction() as tx:
@@ -96,6 +105,49 @@ def get(owner: Owner, repo_id: int) -> RepoModel:
         return RepoModel.get(owner.key, repo_id, consistent_read=True)
     except DoesNotExist:
         raise RepoMissing(f"repository {repo_id} not found") from None
+
+
+def find(owner: Owner, url: str) -> RepoModel | None:
+    """The repository registered in `owner` with this canonical URL (`checked_url`'s), if
+    any: two point reads, its claim and the repository."""
+    try:
+        claim = ClaimModel.get(_claim_key(owner, url), consistent_read=True)
+        return RepoModel.get(owner.key, int(claim.target), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def revise(repo: RepoModel, body: RepoIn) -> bool:
+    """Make a registered repository what `body` says, but its URL and type (what it is) and
+    its credentials when `body` gives none (they are never answered, so a body read back
+    has none). True when something changed; counters and scans' fields are left alone."""
+    wanted: dict[str, object] = {
+        "name": body.name or default_name(repo.scm_url),
+        "ssh_url": body.ssh_url,
+        "created_from": body.created_from,
+        "labels": list(body.labels),
+    }
+    if body.scm_auth is not None and not _same_credentials(repo, body.scm_auth):
+        wanted.update(sealed(body.scm_auth))
+    actions = [
+        getattr(RepoModel, name).remove() if value is None else getattr(RepoModel, name).set(value)
+        for name, value in wanted.items()
+        if name == "scm_secret" or getattr(repo, name) != value
+    ]
+    if not actions:
+        return False
+    repo.update(actions=actions, condition=RepoModel.repo_id.exists())
+    return True
+
+
+def _same_credentials(repo: RepoModel, auth: ScmAuth) -> bool:
+    stored = credentials(repo)
+    return (
+        stored is not None
+        and repo.auth_type == auth.auth_type
+        and stored.username == auth.scm_account.scm_username
+        and stored.password == auth.scm_account.scm_password
+    )
 
 
 def credentials(repo: RepoModel) -> sources.Credentials | None:

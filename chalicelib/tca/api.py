@@ -14,6 +14,7 @@ from typing import Any
 from ..core.errors import NotFound
 from ..core.face import FaceRequest
 from ..scans import owners, projects, queries, repos, scanning, schemes
+from ..scans import workspace as _workspace  # noqa: F401  (registers the tca_* sections)
 from ..scans.owners import Owner
 from ..scans.schemas import (
     BasicConfIn,
