@@ -32,7 +32,7 @@ WORKSPACE = {
             "name": "python-default",
             "languages": ["python", "shell"],
             "lint": {"enabled": True},
-            "metric": {"cc_scan_enabled": True, "min_ccn": 2, "dup_scan_enabled": True},
+            "metric": {"cc_scan_enabled": True, "min_ccn": 1, "dup_scan_enabled": True},
         }
     ],
 }
@@ -121,7 +121,7 @@ def test_scripts_api_flow_against_make_run(server, served, tmp_path):
     # update_scheme_settings: an empty PUT changes nothing and answers the configuration
     before = client.data("GET", f"{MAIN}{repo['id']}/schemes/{scheme}/metricconf/")
     after = client.data("PUT", f"{MAIN}{repo['id']}/schemes/{scheme}/metricconf/")
-    assert after == before and after["min_ccn"] == 2
+    assert after == before and after["min_ccn"] == 1
     # create_scans with an empty body, then get_scan_cons's poll
     job = scan_to_the_end(client, repo["id"], project["id"])
     assert job["result_code"] == 0, job
