@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ("bench.ones_calls", "bench.dtask_calls", "bench.jobx_rolling", "bench.local_store")
+BENCHES = (
+    "bench.ones_calls",
+    "bench.dtask_calls",
+    "bench.jobx_rolling",
+    "bench.local_store",
+    "bench.scan_engine",
+)
 
 
 def main() -> int:
