@@ -1,7 +1,8 @@
 """The scan engine: a job's life as SQS messages, each moving it by one conditional write.
 
     start  fetch the revision, plan each task's files in shards, pack the sources to S3
-    shard  run one tool over one shard's files; its result goes to S3
+    shard  run one tool over one shard's files; its result goes to S3 (a task's only shard
+           merges it into the task's report at once)
     merge  the last shard of a task merges the shards into the task's report
     close  the last task of a job stores the results (the issue index, the summaries)
 
@@ -301,6 +302,10 @@ def shard(job: JobModel, task: TaskModel, number: int) -> str:
     began = time.monotonic()
     try:
         outcome = _run_shard(job, task, number)
+        if task.shard_count == 1:  # the task's only shard: merge here, not through S3 again
+            report, summary = toolruns.merge(task.task_name, [outcome], task.params or {})
+            blobs.put_json(f"{prefix(job)}/{task.task_id}/report.json", report)
+            outcome = {"merged": summary}
     except toolruns.ToolError as exc:
         part.update(actions=[ShardModel.state.set("failed")])
         fail_task(job, task, ANALYSIS_ERROR, f"{task.task_name}: {exc}")
@@ -395,8 +400,11 @@ def _merge(job: JobModel, task: TaskModel, token: str, now: int) -> str:
     ]
     if any(p is None for p in parts):
         raise RuntimeError(f"a shard result of task {task.task_id} is missing")
-    report, summary = toolruns.merge(task.task_name, parts, task.params or {})
-    blobs.put_json(f"{prefix(job)}/{task.task_id}/report.json", report)
+    if len(parts) == 1 and "merged" in parts[0]:  # merged by its shard, report stored
+        summary = parts[0]["merged"]
+    else:
+        report, summary = toolruns.merge(task.task_name, parts, task.params or {})
+        blobs.put_json(f"{prefix(job)}/{task.task_id}/report.json", report)
     slowest = max((s.ms or 0 for s in ShardModel.query(f"{job.job_id}:{task.task_id}")), default=0)
 
     def close_task() -> None:

@@ -8,8 +8,9 @@ an incremental scan leaves the issues of files it did not touch as they are. An 
 user closed with a resolution stays closed.
 
 Storing is idempotent: a retry after a crash finds the issues the first try wrote by their
-fingerprints, and the scan's figures are read off the issues' `scan_open`/`scan_fix`, so
-they come out the same. New issues are written 25 to a BatchWriteItem; an existing one is
+fingerprints, and the scan's figures are counted off the issues' `scan_open`/`scan_fix` as
+they stand after this store (the one read of the index, with this store's changes applied),
+so they come out the same. New issues are written 25 to a BatchWriteItem; an existing one is
 changed with a conditional update, so a user's concurrent change to it is not overwritten.
 One job of a project stores at a time (a lock on the project, with a lease).
 """
@@ -127,9 +128,12 @@ def _store_issues(
     now = ids.now_ms()
     fresh = [f for fp, f in findings.items() if fp not in existing]
     new_ids = iter(sequences.block(CounterModel, "ids", "issue", len(fresh)))
+    after: list[IssueModel] = []
     with IssueModel.batch_write() as batch:  # 25 items per BatchWriteItem
         for finding in fresh:
-            batch.save(_new_issue(job, finding, next(new_ids), now))
+            issue = _new_issue(job, finding, next(new_ids), now)
+            batch.save(issue)
+            after.append(issue)
     for fingerprint, issue in existing.items():
         found = findings.get(fingerprint)
         if found is not None:
@@ -139,7 +143,8 @@ def _store_issues(
                 _change(issue, now, state=RESOLVED, scan_fix=job.scan_id, fixed_time=now)
         elif issue.state == ACTIVE and not incremental and issue.tool not in tools:
             _change(issue, now, state=CLOSED_ISSUE, scan_fix=job.scan_id, fixed_time=now)
-    return _figures(job)
+        after.append(issue)
+    return _figures(job, after)
 
 
 def _new_issue(job: JobModel, finding: Finding, issue_id: int, now: int) -> IssueModel:
@@ -192,19 +197,23 @@ def _seen(job: JobModel, issue: IssueModel, found: Finding, now: int) -> None:
 
 
 def _change(issue: IssueModel, now: int, **changes: Any) -> None:
-    """Apply the engine's changes unless a user changed the issue's state meanwhile."""
+    """Apply the engine's changes unless a user changed the issue's state meanwhile (then
+    read it again, so the figures count what is stored)."""
     actions = []
     for name, value in changes.items():
         attribute = getattr(IssueModel, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
-    applied(lambda: issue.update(actions=actions, condition=IssueModel.state == issue.state))
+    if not applied(
+        lambda: issue.update(actions=actions, condition=IssueModel.state == issue.state)
+    ):
+        issue.refresh(consistent_read=True)
 
 
-def _figures(job: JobModel) -> dict[str, Any]:
-    """This scan's lint figures, read off the index (the same however often it is stored)."""
+def _figures(job: JobModel, issues: list[IssueModel]) -> dict[str, Any]:
+    """This scan's lint figures, from the project's issues as this store left them."""
     opened = fixed = active = 0
     severity: Counter[str] = Counter()
-    for issue in IssueModel.query(job.project_id):
+    for issue in issues:
         if issue.state == ACTIVE:
             active += 1
             severity[str(issue.severity)] += 1

@@ -3,6 +3,7 @@ engine's messages drained through the Lambda handler, then TCA's job and analysi
 
 from __future__ import annotations
 
+from chalicelib.scans.models import TaskModel
 from tests.scans.conftest import drain
 from tests.scans.test_tools import DUP_BODY
 
@@ -79,3 +80,38 @@ def test_a_full_scan_runs_every_tool_and_answers_tca_views(tca, git_repo):
     overview = tca.analysis(repo_id, project_id, "overview/")
     assert overview, overview
     assert revision
+
+
+def results(tca, repo_id: int, project_id: int) -> dict:
+    def rows(path: str, *keys: str) -> list:
+        found = tca.analysis(repo_id, project_id, f"{path}?limit=1000")["results"]
+        return sorted(tuple(r[k] for k in keys) for r in found)
+
+    overview = tca.analysis(repo_id, project_id, "overview/")
+    return {
+        "issues": rows("codelint/issues/", "file_path", "checkrule_real_name", "state"),
+        "cc": rows("codemetric/ccissues/", "file_path", "func_name", "ccn"),
+        "dup": rows("codemetric/dupfiles/", "file_path", "duplicate_rate"),
+        "cloc": rows("codemetric/clocfiles/", "dir_path", "file_name", "code_line_num"),
+        "lint": {k: overview["lintscan"][k] for k in ("issue_open_num", "active_issue_num")},
+        "lines": overview["clocscan"]["code_line_num"],
+    }
+
+
+def test_a_sharded_scan_finds_what_one_shard_finds(tca, git_repo, monkeypatch):
+    seed(git_repo)
+    template = tca.template()
+    repo_id = tca.repo()
+    whole = tca.project(repo_id, template)
+    tca.scan(repo_id, whole, incr_scan=False)
+    drain()
+    monkeypatch.setenv("TASKHUB_SCAN_SHARD_FILES", "2")
+    git_repo.branch("dev", "master")
+    sharded = tca.project(repo_id, template, branch="dev")
+    job_id = tca.scan(repo_id, sharded, incr_scan=False)["job"]["id"]
+    drain()
+    job = tca.detail(repo_id, sharded, job_id)
+    assert job["result_code"] == 0, job
+    counts = {t.task_name: t.shard_count for t in TaskModel.query(job_id)}
+    assert counts["codecount"] == 3 and counts["ruff"] == 3, counts  # 6 files, 5 Python
+    assert results(tca, repo_id, sharded) == results(tca, repo_id, whole)
