@@ -131,9 +131,10 @@ def cc_issues(request: FaceRequest, org_sid, team_name, repo_id, project_id):
 
 @face.route(PROJECT + "/codemetric/dupfiles", methods=("GET",))
 def dup_files(request: FaceRequest, org_sid, team_name, repo_id, project_id):
-    """Files of the last duplication scan that have duplicated blocks. TCA's filter names
-    are `issue_state` and `issue_owner` (its document's `issue__state` does nothing there,
-    nor here); `ordering` takes a field, `-` for descending (default `-id`)."""
+    """Files of the last duplication scan that have duplicated blocks. TCA's filter name is
+    `issue_state` (its document's `issue__state` does nothing there, nor here; files have no
+    owner here, so `issue_owner` is not read); `ordering` takes a field, `-` for descending
+    (default `-id`)."""
     _, repo, item = _project(request, org_sid, team_name, repo_id, project_id)
     path = wire.contains(request, "file_path")
     low = _float(request, "duplicate_rate_gte")
@@ -175,7 +176,7 @@ def cloc_files(request: FaceRequest, org_sid, team_name, repo_id, project_id):
     """Per-file line counts of the last line-count scan (`file_path` matches the path)."""
     _, _, item = _project(request, org_sid, team_name, repo_id, project_id)
     path = wire.contains(request, "file_path")
-    changes = {c for c in request.query.get("change_type", "").split(",") if c.strip()}
+    changes = {c.strip() for c in request.query.get("change_type", "").split(",") if c.strip()}
 
     def rows_of(latest, report):
         return [views.cloc_row(n, f, latest) for n, f in enumerate(report.get("files", []), 1)]
