@@ -71,7 +71,7 @@ from chalicelib.core.config import settings  # noqa: E402
 from chalicelib.core.metering import count_calls  # noqa: E402
 from chalicelib.core.pump import sqs_event  # noqa: E402
 from chalicelib.scans import owners, schemes, worker  # noqa: E402
-from chalicelib.scans.models import IssueModel, JobModel, ShardModel, TaskModel  # noqa: E402
+from chalicelib.scans.models import JobModel, ShardModel, TaskModel  # noqa: E402
 from chalicelib.scans.tools import base as toolbase  # noqa: E402
 from chalicelib.scans.tools import codecount, ruff_lint, shellcheck_lint  # noqa: E402
 
@@ -455,11 +455,8 @@ def scan(tca: Tca, repo_path: Path) -> dict[str, Any]:
         op_seconds[op] += seconds
         delivered[op] += 1
     lint = job.summary.get("lint", {})
-    index_s, issues = timed(lambda: sum(1 for _ in IssueModel.query(project_id)))
     return {
         "project_id": project_id,
-        "index_s": index_s,
-        "issues": issues,
         "job": job,
         "wall_s": wall,
         "job_s": (job.end_time - job.create_time) / 1000,
@@ -581,10 +578,6 @@ def print_tasks(result: dict[str, Any]) -> None:
     print(
         f"  {'close':<11} {'':>5} {'':>6} {ops['close']:>9.2f}  store {result['findings']} "
         "issues, reading the project's issue index once"
-    )
-    print(
-        f"  {'':<11} {'':>5} {'':>6} {'':>9}  (a read of its {result['issues']} issues alone "
-        f"takes {result['index_s']:.2f} s here)"
     )
     handled = sum(ops.values())
     print(
