@@ -54,7 +54,12 @@ def codearts_workspace() -> dict:
                 "name": "demo",
                 "members": {"Member01": "member", "Viewer01": "viewer", "Admin001": "admin"},
             },
-            {"face": "codearts", "id": OTHER, "name": "other", "members": {"Outsid01": "member"}},
+            {
+                "face": "codearts",
+                "id": OTHER,
+                "name": "other",
+                "members": {"Outsid01": "member", "Admin001": "viewer"},
+            },
         ],
     }
 
