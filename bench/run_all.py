@@ -11,6 +11,7 @@ BENCHES = (
     "bench.jobx_rolling",
     "bench.local_store",
     "bench.signing",
+    "bench.codearts_calls",
 )
 
 
