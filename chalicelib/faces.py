@@ -16,6 +16,7 @@ FACE_MODULES = (
     "chalicelib.jobs.api",
     "chalicelib.tca.api",
     "chalicelib.tca.analysis",
+    "chalicelib.codearts.api",
 )
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
-from .auth import Principal, authenticate
+from .auth import Principal, Received, authenticate
 from .errors import BadRequest, TaskhubError, Unavailable
 from .validation import describe_validation as describe_validation  # for core.workspace
 from .validation import validate
@@ -156,7 +156,7 @@ class Face:
         try:
             if len(request.raw_body or b"") > MAX_BODY:  # before any parsing, even auth
                 raise BadRequest(f"request body too large (at most {MAX_BODY} bytes)")
-            principal = None if public else authenticate(request.headers or {})
+            principal = None if public else authenticate(request.headers or {}, received(request))
             result = fn(FaceRequest(request, principal), **params)
         except TaskhubError as exc:
             if exc.status >= 500 and not isinstance(exc, Unavailable):
@@ -169,6 +169,15 @@ class Face:
         if isinstance(result, Response):
             return result
         return self.render(result)
+
+
+def received(request: Any) -> Received:
+    """What a signed request's signature covers, as Chalice hands it on: the path as the
+    client sent it (`context["path"]`, not the route template) and every query value."""
+    context = getattr(request, "context", None) or {}
+    return Received(
+        request.method, context.get("path"), request.query_params, request.raw_body or b""
+    )
 
 
 def namespace_faces() -> list[str]:

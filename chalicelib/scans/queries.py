@@ -56,3 +56,11 @@ def latest_report(project: ProjectModel, kind: str) -> tuple[dict[str, Any], dic
         return {}, {}
     key = f"scans/{project.project_id}/{latest['job_id']}/{latest['task_id']}/report.json"
     return latest, blobs.get_json(key) or {}
+
+
+def latest_job(project: ProjectModel) -> JobModel | None:
+    """The project's newest job, whatever its state: one Query of one item."""
+    found = JobModel.query(
+        project.project_id, scan_index_forward=False, consistent_read=True, limit=1
+    )
+    return next(iter(found), None)
