@@ -51,7 +51,7 @@ def check_branch(repo: RepoModel, branch: str, *, live: bool = True) -> str | No
         raise ScmRefused(exc.code, exc.message) from None
 
 
-def _claim_key(repo_id: int, scheme_id: int, branch: str) -> str:
+def claim_key(repo_id: int, scheme_id: int, branch: str) -> str:
     return f"project:{repo_id}:{scheme_id}:{branch}"
 
 
@@ -98,7 +98,7 @@ def create(
 
     def write() -> None:
         with resources.transaction() as tx:
-            claim = _claim_key(repo.repo_id, scheme.scheme_id, body.branch)
+            claim = claim_key(repo.repo_id, scheme.scheme_id, body.branch)
             tx.save(
                 ClaimModel(claim, target=str(project_id)),
                 condition=ClaimModel.key.does_not_exist(),
@@ -129,7 +129,7 @@ def get(repo_id: int, project_id: int) -> ProjectModel:
 def find(repo_id: int, scheme_id: int, branch: str) -> ProjectModel | None:
     """The repository's project of this branch and scheme, if any (its claim, then it)."""
     try:
-        claim = ClaimModel.get(_claim_key(repo_id, scheme_id, branch), consistent_read=True)
+        claim = ClaimModel.get(claim_key(repo_id, scheme_id, branch), consistent_read=True)
         return ProjectModel.get(repo_id, int(claim.target), consistent_read=True)
     except DoesNotExist:
         return None

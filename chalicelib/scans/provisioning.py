@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from ..core import crypto, ids, resources, sequences
@@ -44,15 +43,6 @@ class Made:
     repo: RepoModel
     project: ProjectModel
     scheme: SchemeModel
-
-
-def find_repo(owner: Owner, url: str) -> RepoModel | None:
-    """The repository registered in `owner` with this canonical URL: its claim, then it."""
-    try:
-        claim = ClaimModel.get(repos._claim_key(owner, url), consistent_read=True)
-        return RepoModel.get(owner.key, int(claim.target), consistent_read=True)
-    except DoesNotExist:
-        return None
 
 
 def make(
@@ -87,7 +77,7 @@ def _attempt(
     fields: dict[str, Any],
     also: Also | None,
 ) -> Made | None:
-    repo = find_repo(owner, url)
+    repo = repos.find(owner, url)
     fresh = repo is None
     sealed = None
     if account is not None:
@@ -146,7 +136,7 @@ def _attempt(
         with resources.transaction() as tx:
             if fresh:
                 tx.save(
-                    ClaimModel(repos._claim_key(owner, url), target=str(repo.repo_id)),
+                    ClaimModel(repos.claim_key(owner, url), target=str(repo.repo_id)),
                     condition=ClaimModel.key.does_not_exist(),
                 )
                 tx.save(repo, condition=RepoModel.repo_id.does_not_exist())
@@ -162,7 +152,7 @@ def _attempt(
             tx.save(made_scheme, condition=SchemeModel.scheme_id.does_not_exist())
             tx.save(
                 ClaimModel(
-                    f"project:{repo.repo_id}:{made_scheme.scheme_id}:{branch}",
+                    projects.claim_key(repo.repo_id, made_scheme.scheme_id, branch),
                     target=str(project.project_id),
                 ),
                 condition=ClaimModel.key.does_not_exist(),

@@ -45,7 +45,7 @@ def checked_url(url: str) -> str:
         raise ScmRefused(exc.code, exc.message) from None
 
 
-def _claim_key(owner: Owner, url: str) -> str:
+def claim_key(owner: Owner, url: str) -> str:
     return f"repo:{owner.key}:{hashlib.sha256(url.encode()).hexdigest()[:40]}"
 
 
@@ -90,7 +90,7 @@ def create(owner: Owner, body: RepoIn, creator: str) -> RepoModel:
     def write() -> None:
         with resources.transaction() as tx:
             tx.save(
-                ClaimModel(_claim_key(owner, url), target=str(repo_id)),
+                ClaimModel(claim_key(owner, url), target=str(repo_id)),
                 condition=ClaimModel.key.does_not_exist(),
             )
             tx.save(repo, condition=RepoModel.repo_id.does_not_exist())
@@ -111,7 +111,7 @@ def find(owner: Owner, url: str) -> RepoModel | None:
     """The repository registered in `owner` with this canonical URL (`checked_url`'s), if
     any: two point reads, its claim and the repository."""
     try:
-        claim = ClaimModel.get(_claim_key(owner, url), consistent_read=True)
+        claim = ClaimModel.get(claim_key(owner, url), consistent_read=True)
         return RepoModel.get(owner.key, int(claim.target), consistent_read=True)
     except DoesNotExist:
         return None
