@@ -3,6 +3,7 @@
 `Change` collects what a change writes — the task (conditional on the
 `server_update_stamp` it was read with), counters of other tasks, stats counters, puts and
 deletes — and merges everything per item, because a transaction may touch an item once.
+Stats deltas go to one shard of the team's stats rows, picked at random for each try.
 `retry` re-reads and re-applies a change whose conditions failed, for as long as
 `core.retry` allows.
 """
@@ -17,10 +18,15 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from ..core import ids, resources
+from ..core.counters import shard_key
 from ..core.errors import Stale
 from ..core.retry import until_done
 from .models import ActivityModel, TaskModel, TeamCounterModel
 
+# The stats rows (per project and sprint) are split over this many partitions: every create,
+# delete and status-category move of a project writes its row in a transaction, and one
+# item lets through about one transaction per transaction latency (see core.counters).
+STATS_SHARDS = 8
 HISTORY_TEXT = 2000  # longer texts are kept in history as their first characters + "…"
 
 
@@ -116,11 +122,12 @@ class Change:
                         actions.append(TaskModel.uuid.set(uuid))
                     condition = self.conditions.get(uuid, TaskModel.uuid.exists())
                     tx.update(TaskModel(uuid), actions=actions, condition=condition)
+                shard = shard_key(self.team, STATS_SHARDS)  # each try picks afresh
                 for name, deltas in sorted(self.stats.items()):
                     actions = [getattr(TeamCounterModel, c).add(d) for c, d in deltas.items() if d]
                     if actions:
                         actions.append(TeamCounterModel.stamp.set(self.stamp))
-                        tx.update(TeamCounterModel(self.team, name), actions=actions)
+                        tx.update(TeamCounterModel(shard, name), actions=actions)
         except TransactWriteError as exc:
             reasons = getattr(exc, "cancellation_reasons", None) or []
             if exc.cause_response_code == "TransactionCanceledException" and any(
