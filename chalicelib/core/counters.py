@@ -19,7 +19,7 @@ transaction latency. Two shapes spread such a key:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 from pynamodb.models import Model
@@ -129,13 +129,24 @@ class DenseSequence:
 
     def take(self, wire: int | None = None) -> int:
         """One fresh number, entering on `wire` (a random one by default)."""
-        if wire is None:
-            wire = random.randrange(self.width)  # noqa: S311
+        walk = self.walk(random.randrange(self.width) if wire is None else wire)  # noqa: S311
+        name = next(walk)
+        while True:
+            try:
+                name = walk.send(self._add(name))
+            except StopIteration as done:
+                return done.value
+
+    def walk(self, wire: int) -> Generator[str, int, int]:
+        """A take as a generator: it yields the name of each node to add one to, is sent the
+        node's new count, and returns the number."""
         for at in self.layers:
             name, top, bottom = at[wire]
-            wire = top if self._add(name) % 2 else bottom
+            toggled = yield name
+            wire = top if toggled % 2 else bottom
         j = self.output_of[wire]
-        return (self._add(f"o{j}") - 1) * self.width + j + 1
+        count = yield f"o{j}"
+        return (count - 1) * self.width + j + 1
 
     def issued(self) -> int:
         """How many numbers the outputs have handed out (when no take is in flight, the
