@@ -7,6 +7,7 @@ import sys
 
 BENCHES = (
     "bench.ones_calls",
+    "bench.ones_add2",
     "bench.dtask_calls",
     "bench.jobx_rolling",
     "bench.local_store",
