@@ -1,5 +1,5 @@
 """Estimated DynamoDB capacity of the calls a block makes, by DynamoDB's rules, and its SQS
-messages: `with Capacity() as cap: ...; cap.rcu, cap.wcu, cap.gsi_wcu, cap.sqs_messages`.
+messages: `with Capacity() as cap: ...; cap.rcu, cap.wcu, cap.gsi_wcu, cap.sqs_messages, cap.s3`.
 
 It wraps botocore's call path as core.metering does (and keeps working inside
 `count_calls`). For each DynamoDB call it looks at the items (writes: the item before and
@@ -70,6 +70,7 @@ class Capacity:
         self.calls: Counter = Counter()
         self.sqs_messages = 0
         self.sqs_requests = 0
+        self.s3: Counter = Counter()  # S3 requests by operation
         self.hot: Counter = Counter()  # write units per (table, partition key)
         self.lock = threading.Lock()
         self.schemas: dict[str, dict] = {}
@@ -105,6 +106,9 @@ class Capacity:
                     self.sqs_messages += 1
                 elif operation == "SendMessageBatch":
                     self.sqs_messages += len(params.get("Entries", []))
+        if service == "s3":
+            with self.lock:
+                self.s3[operation] += 1
         if service != "dynamodb" or operation not in READS | WRITES:
             return self.inner(client, operation, params)
         with self.lock:

@@ -13,6 +13,7 @@ BENCHES = (
     "bench.local_store",
     "bench.signing",
     "bench.scan_engine",
+    "bench.scale",
 )
 
 
