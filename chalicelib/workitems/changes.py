@@ -49,7 +49,6 @@ class Change:
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.puts: list[tuple[Any, Any]] = []
         self.deletes: list[tuple[Any, Any]] = []
-        self.counter_updates: list[tuple[Any, list, Any]] = []
 
     def set(self, uuid: str, attrs: dict[str, Any], condition: Any = None) -> None:
         self.sets[uuid].update(attrs)
@@ -108,8 +107,6 @@ class Change:
                     tx.save(model, condition=condition)
                 for model, condition in self.deletes:
                     tx.delete(model, condition=condition)
-                for model, actions, condition in self.counter_updates:
-                    tx.update(model, actions=actions, condition=condition)
                 for uuid in sorted(set(self.sets) | set(self.adds)):
                     actions = []
                     for attr, value in self.sets.get(uuid, {}).items():
