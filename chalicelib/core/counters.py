@@ -13,7 +13,7 @@ transaction latency. Two shapes spread such a key:
   per-team task number, from a bitonic counting network (Aspnes, Herlihy and Shavit,
   "Counting networks", JACM 1994) whose balancers and output counters are items changed by
   one atomic ADD each, outside any transaction, so nothing conflicts and nothing retries.
-  See the class.
+  See the class. (core.sequences is the one-item kind, for ids that may have gaps.)
 """
 
 from __future__ import annotations
