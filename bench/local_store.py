@@ -4,7 +4,7 @@
 1. ONES writes from 8 concurrent clients with the store on disk (`fsync` before each answer),
    handed to the OS (`write`) and in memory (`off`): requests per second and the ratios, i.e.
    what durability costs a client. update2 on a task of each client's own, and add2 into one
-   team, where every create also races for the team's next number.
+   team, where every create also takes the team's next number.
 2. The store alone, in process: PutItem per second and per-write cost in each mode.
 3. A restart with 10,000 items stored: time until `/health` answers, beside an empty start
    measured in the same run.

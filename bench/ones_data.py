@@ -20,8 +20,9 @@ def bulk_tasks(
 
     Bypasses the stats counters on purpose: only the number of items matters here.
     """
+    from chalicelib.workitems import numbers as team_numbers
     from chalicelib.workitems.creating import index_keys
-    from chalicelib.workitems.models import TaskModel, TaskNumberModel, TeamCounterModel
+    from chalicelib.workitems.models import TaskModel, TaskNumberModel
 
     stamp = ids.now_us()
     with TaskModel.batch_write() as tasks, TaskNumberModel.batch_write() as numbers:
@@ -46,5 +47,6 @@ def bulk_tasks(
             )
             index_keys(task)
             tasks.save(task)
-            numbers.save(TaskNumberModel(team_uuid=team, number=number, task_uuid=uuid))
-    TeamCounterModel(team, "number").update(actions=[TeamCounterModel.value.set(first + count - 1)])
+            key = team_numbers.map_key(team, number)
+            numbers.save(TaskNumberModel(team_uuid=key, number=number, task_uuid=uuid))
+    team_numbers.skip_past(team, first + count - 1)

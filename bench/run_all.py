@@ -7,12 +7,14 @@ import sys
 
 BENCHES = (
     "bench.ones_calls",
+    "bench.ones_add2",
     "bench.dtask_calls",
     "bench.jobx_rolling",
     "bench.local_store",
     "bench.signing",
     "bench.scan_engine",
     "bench.codearts_calls",
+    "bench.scale",
 )
 
 

@@ -3,6 +3,7 @@
 `Change` collects what a change writes — the task (conditional on the
 `server_update_stamp` it was read with), counters of other tasks, stats counters, puts and
 deletes — and merges everything per item, because a transaction may touch an item once.
+Stats deltas go to one shard of the team's stats rows, picked at random for each try.
 `retry` re-reads and re-applies a change whose conditions failed, for as long as
 `core.retry` allows.
 """
@@ -17,10 +18,15 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from ..core import ids, resources
+from ..core.counters import shard_key
 from ..core.errors import Stale
 from ..core.retry import until_done
 from .models import ActivityModel, TaskModel, TeamCounterModel
 
+# The stats rows (per project and sprint) are split over this many partitions: every create,
+# delete and status-category move of a project writes its row in a transaction, and one
+# item lets through about one transaction per transaction latency (see core.counters).
+STATS_SHARDS = 8
 HISTORY_TEXT = 2000  # longer texts are kept in history as their first characters + "…"
 
 
@@ -43,7 +49,6 @@ class Change:
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.puts: list[tuple[Any, Any]] = []
         self.deletes: list[tuple[Any, Any]] = []
-        self.counter_updates: list[tuple[Any, list, Any]] = []
 
     def set(self, uuid: str, attrs: dict[str, Any], condition: Any = None) -> None:
         self.sets[uuid].update(attrs)
@@ -102,8 +107,6 @@ class Change:
                     tx.save(model, condition=condition)
                 for model, condition in self.deletes:
                     tx.delete(model, condition=condition)
-                for model, actions, condition in self.counter_updates:
-                    tx.update(model, actions=actions, condition=condition)
                 for uuid in sorted(set(self.sets) | set(self.adds)):
                     actions = []
                     for attr, value in self.sets.get(uuid, {}).items():
@@ -116,11 +119,12 @@ class Change:
                         actions.append(TaskModel.uuid.set(uuid))
                     condition = self.conditions.get(uuid, TaskModel.uuid.exists())
                     tx.update(TaskModel(uuid), actions=actions, condition=condition)
+                shard = shard_key(self.team, STATS_SHARDS)  # each try picks afresh
                 for name, deltas in sorted(self.stats.items()):
                     actions = [getattr(TeamCounterModel, c).add(d) for c, d in deltas.items() if d]
                     if actions:
                         actions.append(TeamCounterModel.stamp.set(self.stamp))
-                        tx.update(TeamCounterModel(self.team, name), actions=actions)
+                        tx.update(TeamCounterModel(shard, name), actions=actions)
         except TransactWriteError as exc:
             reasons = getattr(exc, "cancellation_reasons", None) or []
             if exc.cause_response_code == "TransactionCanceledException" and any(

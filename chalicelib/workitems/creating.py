@@ -1,9 +1,11 @@
 """add2 of the ONES face (seed 001): validate each task, then write it with its per-team
 `number` in one TransactWrite.
 
-The team's `number` counter is set in the same transaction as the task, conditional on its
-previous value, so numbers are dense and never reused; the number -> uuid item serves
-`task/:number/info`.
+The number is taken first, outside the transaction, from the team's sequence (see
+numbers.py: dense, distinct, never reused, with no item that every create writes); the
+transaction puts the number -> uuid item (conditional on the number being free) with the
+task, so a retried transaction keeps its number, and a create that cannot be written gives
+its number back.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from ..core.auth import Principal
 from ..core.errors import BadRequest, NotFound, TaskhubError
 from ..core.validation import validate
 from . import fields as fieldlib
+from . import numbers
 from . import validation as v
 from .changes import Change, next_stamp, retry
 from .context import USER_RE, UUID_RE, Failure, Team
@@ -119,15 +120,9 @@ def _prepare(team: Team, raw: Any) -> TaskModel:
     return task
 
 
-def _current_number(team_uuid: str) -> int:
-    try:
-        return int(TeamCounterModel.get(team_uuid, "number", consistent_read=True).value)
-    except DoesNotExist:
-        return 0
-
-
 def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskModel:
     """Write a prepared task: number, path, stats and parent counters in one transaction."""
+    held: list[numbers.Claim] = []  # the number this create holds, once it has one
 
     def step(attempt: int) -> bool:
         if TaskModel.count(task.uuid, consistent_read=True):
@@ -139,9 +134,11 @@ def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskMode
                 raise TaskMissing(f"parent task {task.parent_uuid} not found")
             if parent.project_uuid != task.project_uuid:
                 raise BadRequest("a subtask must be in its parent's project")
-        number = _current_number(team.uuid) + 1
+        if not held:
+            held.append(numbers.claim(team.uuid))
+        claim = held[0]
         stamp = next_stamp()
-        task.number = number
+        task.number = claim.number
         task.create_time = task.update_time = task.server_update_stamp = stamp
         task.path = f"{parent.path}-{task.uuid}" if parent else task.uuid
         task.position = 0
@@ -151,20 +148,18 @@ def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskMode
         change.puts.append((task, TaskModel.uuid.does_not_exist()))
         change.puts.append(
             (
-                TaskNumberModel(team_uuid=team.uuid, number=number, task_uuid=task.uuid),
+                TaskNumberModel(
+                    team_uuid=numbers.map_key(team.uuid, claim.number),
+                    number=claim.number,
+                    task_uuid=task.uuid,
+                ),
                 TaskNumberModel.number.does_not_exist(),
             )
         )
-        counter = TeamCounterModel(team.uuid, "number")
-        change.counter_updates.append(
-            (
-                counter,
-                [TeamCounterModel.value.set(number), TeamCounterModel.stamp.set(stamp)],
-                TeamCounterModel.value == number - 1
-                if number > 1
-                else TeamCounterModel.value.does_not_exist(),
+        if claim.spare:
+            change.deletes.append(
+                (numbers.spare_item(team.uuid, claim.number), TeamCounterModel.name.exists())
             )
-        )
         change.count(task, +1)
         if parent is not None:
             change.add(
@@ -174,9 +169,22 @@ def create_task(team: Team, task: TaskModel, action: str = "create") -> TaskMode
                 subtask_done=int(task.status_category == "done"),
             )
         change.activity(task.uuid, team.caller, action, created_changes(task))
-        return change.commit()
+        if change.commit():
+            held.clear()
+            return True
+        if numbers.taken(team.uuid, claim.number):  # a stale spare, or a number held elsewhere
+            if claim.spare:
+                numbers.spare_item(team.uuid, claim.number).delete()
+            held.clear()
+        elif claim.spare:  # another create took the spare: claim again
+            held.clear()
+        return False
 
-    retry(step, f"create {task.uuid}")
+    try:
+        retry(step, f"create {task.uuid}")
+    finally:
+        if held:  # not written: the number goes to the next create
+            numbers.give_back(held[0])
     return task
 
 

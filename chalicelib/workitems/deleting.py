@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..core.auth import Principal
 from ..core.errors import BadRequest
+from . import numbers
 from .changes import Change, next_stamp, retry
 from .context import Team, batch_get, children_of, links_of
-from .models import TaskModel, TaskNumberModel
+from .models import TaskModel
 from .relations import unlink
 
 
@@ -53,7 +54,7 @@ def _delete_tree(team: Team, task_uuid: str, depth: int) -> None:
                 & (TaskModel.related_total == 0),
             )
         )
-        change.deletes.append((TaskNumberModel(team.uuid, int(task.number)), None))
+        change.deletes += [(item, None) for item in numbers.map_items(team.uuid, int(task.number))]
         change.count(task, -1)
         if task.parent_uuid:
             change.add(

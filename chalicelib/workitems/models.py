@@ -4,8 +4,10 @@ Only the use-case modules of this domain and `catalog.py` touch them. Key choice
 - tasks are keyed by their global uuid (ONES uuids are unique across teams, so a taken uuid is taken everywhere);
 - every paged list is a GSI keyed `<team>#<filter value>` with the per-team `number` as
   range key, so a list is one Query per page in a stable order;
-- counters (per-team number, per-project and per-sprint stats) are items of their own,
-  changed with ADD in the same TransactWrite as the task they count.
+- counters (per-project and per-sprint stats) are items of their own, changed with ADD in
+  the same TransactWrite as the task they count, split over shards of the team's key
+  (changes.STATS_SHARDS); the per-team number comes from a counting network of counter
+  items outside the transaction (numbers.py).
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class TaskModel(Model):
 
 @table
 class TaskNumberModel(Model):
-    """`number` -> task uuid within a team, for `task/:number/info`."""
+    """`number` -> task uuid within a team, for `task/:number/info`; `team_uuid` is the shard
+    of the team's key the number falls in (numbers.map_key)."""
 
     class Meta:
         short_name = "ones-task-numbers"
@@ -108,7 +111,9 @@ class TaskLinkModel(Model):
 
 @table
 class TeamCounterModel(Model):
-    """Per-team counters: `number` (task sequence), `project#<uuid>`, `sprint#<uuid>` stats."""
+    """Per-team counters, under shards of the team's key: `project#<uuid>` and
+    `sprint#<uuid>` stats; under the team's key, `number` (the offset of the task sequence)
+    and the spare numbers; under `<team>#seq#<node>`, the sequence's network (numbers.py)."""
 
     class Meta:
         short_name = "ones-counters"

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-from pynamodb.exceptions import DoesNotExist
 
 from ..core import cursors
 from ..core.auth import Principal
+from ..core.counters import shard_keys
 from ..core.errors import BadRequest, Forbidden, NotFound
+from . import numbers
 from . import validation as v
+from .changes import STATS_SHARDS
 from .context import NUMBER_RE, UUID_RE, Failure, Team, batch_get, children_of, links_of
 from .errors import TaskMissing
-from .models import ActivityModel, TaskModel, TaskNumberModel, TeamCounterModel
+from .models import ActivityModel, TaskModel, TeamCounterModel
 from .views import brief, view
 
+CATEGORIES = ("to_do", "in_progress", "done")
 MAX_EXAMINED = 200  # tasks one list request reads at most when filters leave some out
 
 
@@ -48,10 +52,10 @@ def task_info(principal: Principal, team_uuid: str, uuid_or_number: str) -> dict
     team = Team(principal, team_uuid)
     uuid = uuid_or_number
     if NUMBER_RE.match(uuid_or_number):
-        try:
-            uuid = TaskNumberModel.get(team.uuid, int(uuid_or_number)).task_uuid
-        except DoesNotExist as exc:
-            raise NotFound(f"task number {uuid_or_number} not found") from exc
+        found = numbers.lookup(team.uuid, int(uuid_or_number))
+        if found is None:
+            raise NotFound(f"task number {uuid_or_number} not found")
+        uuid = found
     task = team.visible(uuid)
     return full_view(team, task)
 
@@ -83,19 +87,23 @@ def tasks_info(
 
 
 def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
-    """Counts per project and sprint, read from counters kept on write: one Query."""
+    """Counts per project and sprint, read from counters kept on write: one Query per shard
+    of the team's stats rows (see changes.STATS_SHARDS), all at once, added up."""
     team = Team(principal, team_uuid)
     cat = team.catalog
     visible = sorted(team.projects())
     if not visible:
         raise Forbidden("not a member of any project of this team")
-    counters = {c.name: c for c in TeamCounterModel.query(team.uuid, consistent_read=True)}
-    stamp = max((int(c.stamp) for c in counters.values()), default=0)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    stamp = 0
+    for rows in _readers.map(_shard_rows, shard_keys(team.uuid, STATS_SHARDS)):
+        for c in rows:
+            stamp = max(stamp, int(c.stamp or 0))
+            for category in CATEGORIES:
+                counts[c.name][category] += int(getattr(c, category) or 0)
 
     def row(key: str, name: str, uuid: str) -> dict[str, Any]:
-        c = counters.get(name)
-        counts = {k: int(getattr(c, k)) if c else 0 for k in ("to_do", "in_progress", "done")}
-        return {key: uuid, **counts}
+        return {key: uuid, **{k: counts[name][k] for k in CATEGORIES}}
 
     sprints = sorted(s for s, d in cat.sprints.items() if d["project"] in visible)
     return {
@@ -103,6 +111,13 @@ def task_stats(principal: Principal, team_uuid: str) -> dict[str, Any]:
         "task_count_by_sprint": [row("sprint_uuid", f"sprint#{s}", s) for s in sprints],
         "server_update_stamp": stamp,
     }
+
+
+_readers = ThreadPoolExecutor(STATS_SHARDS, thread_name_prefix="ones-stats")  # threads on first use
+
+
+def _shard_rows(key: str) -> list[TeamCounterModel]:
+    return list(TeamCounterModel.query(key, consistent_read=True))
 
 
 def list_tasks(principal: Principal, team_uuid: str, query: v.ListQuery) -> dict[str, Any]:
