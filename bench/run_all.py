@@ -12,6 +12,7 @@ BENCHES = (
     "bench.local_store",
     "bench.signing",
     "bench.scan_engine",
+    "bench.cold_start",
 )
 
 
