@@ -113,15 +113,14 @@ class JsonFormatter(LambdaPowertoolsFormatter):
 class TextFormatter(JsonFormatter):
     """The same record as one readable line: time, level, logger, message, then the keys."""
 
-    QUIET = ("timestamp", "level", "logger", "message", "location", "service", "sampling_rate")
+    QUIET = (
+        *("timestamp", "level", "logger", "message", "location", "service", "sampling_rate"),
+        *("function_request_id", "cold_start", "exception", "exception_name", "stack_trace"),
+    )
 
     def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
         head = f"{log.get('timestamp', '')} {log.get('level', ''):<7} {log.get('logger', '')}"
-        keys = " ".join(
-            f"{k}={v}"
-            for k, v in log.items()
-            if k not in self.QUIET and k not in ("exception", "exception_name", "stack_trace")
-        )
+        keys = " ".join(f"{k}={v}" for k, v in log.items() if k not in self.QUIET)
         line = f"{head}: {log.get('message', '')}" + (f"  [{keys}]" if keys else "")
         if log.get("exception"):
             line += "\n" + str(log["exception"])
