@@ -33,6 +33,7 @@ import functools
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,7 +138,9 @@ def logger() -> Logger:
         use_rfc3339=True,
         serialize_stacktrace=False,  # the traceback is in `exception` already
     )
-    return Logger(service=SERVICE, logger_formatter=formatter)
+    # the process's own stdout (CloudWatch in Lambda), even where sys.stdout was swapped by then
+    stream = sys.__stdout__ or sys.stdout
+    return Logger(service=SERVICE, logger_formatter=formatter, stream=stream)
 
 
 def log_handler() -> logging.Handler:
@@ -335,22 +338,25 @@ def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
         keys=keys,
         secrets=_credentials(request.headers or {}),
     ):
-        response = traced(
-            "api_handler", lambda: get_response(request), {"face": face, "route": route}
-        )
-        latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        status = response.status_code
-        metric("RequestLatency", latency_ms, "Milliseconds", face=face)
-        if status >= 500:
-            metric("ServerErrors", face=face)
-        logger().info(
-            "%s %s %s",
-            request.method,
-            route,
-            status,
-            extra={"status": status, "latency_ms": latency_ms},
-        )
+        status = 500  # what Chalice answers when the handler raises past the face
+        try:
+            response = traced(
+                "api_handler", lambda: get_response(request), {"face": face, "route": route}
+            )
+            status = response.status_code
+        finally:
+            _request_done(request.method, route, face, status, started)
         return response
+
+
+def _request_done(method: str, route: str, face: str, status: int, started: float) -> None:
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    metric("RequestLatency", latency_ms, "Milliseconds", face=face)
+    if status >= 500:
+        metric("ServerErrors", face=face)
+    logger().info(
+        "%s %s %s", method, route, status, extra={"status": status, "latency_ms": latency_ms}
+    )
 
 
 def event_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:

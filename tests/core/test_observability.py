@@ -131,7 +131,9 @@ def test_local_lines_are_text_with_their_keys():
     assert not line.startswith("{")
 
 
-def test_request_latency_and_server_errors_per_face_as_emf(api, admin, capsys, monkeypatch):
+def test_request_latency_and_server_errors_per_face_as_emf(
+    api, admin, capsys, monkeypatch, metrics_on
+):
     assert api.call("GET", "/admin/v1/workspace?limit=1", headers=admin)[0] == 200
     docs = emf(capsys.readouterr().out)
     assert len(metric_values(docs, "RequestLatency", face="admin")) == 1
@@ -150,7 +152,9 @@ def test_request_latency_and_server_errors_per_face_as_emf(api, admin, capsys, m
     assert metric_values(docs, "ServerErrors", face="jobx") == []
 
 
-def test_metrics_are_dropped_outside_an_invocation_and_when_disabled(capsys, monkeypatch):
+def test_metrics_are_dropped_outside_an_invocation_and_when_disabled(
+    capsys, monkeypatch, metrics_on
+):
     observability.metric("BatchesRun")
     assert emf(capsys.readouterr().out) == []
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
@@ -164,7 +168,7 @@ def test_metrics_are_dropped_outside_an_invocation_and_when_disabled(capsys, mon
     assert metric_values(emf(capsys.readouterr().out), "NodesFailed") == [2.0, 1.0]
 
 
-def test_the_reapers_count_stuck_work(aws, capsys):
+def test_the_reapers_count_stuck_work(aws, capsys, metrics_on):
     schedule("jobx_reaper")
     schedule("scan_reaper")
     docs = emf(capsys.readouterr().out)

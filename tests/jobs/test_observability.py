@@ -22,7 +22,9 @@ def via_app(monkeypatch):
     monkeypatch.setattr(conftest, "deliver", through_app)
 
 
-def test_a_run_counts_batches_and_failed_nodes_and_logs_task_and_seq(jobx, via_app, capsys):
+def test_a_run_counts_batches_and_failed_nodes_and_logs_task_and_seq(
+    jobx, via_app, capsys, metrics_on
+):
     jobx.group(node="n01,n02;n03")
     jobx.job(steps=[{"name": "x", "plugin_type": "cmd", "script": '[ "$node" != n01 ]'}])
     uuid = jobx.run()

@@ -24,7 +24,9 @@ def drain_via_app(rounds: int = 200) -> None:
     raise AssertionError("the scan queue did not drain")
 
 
-def test_a_closed_scan_and_a_cancelled_one_count_per_result_class(tca, git_repo, capsys):
+def test_a_closed_scan_and_a_cancelled_one_count_per_result_class(
+    tca, git_repo, capsys, metrics_on
+):
     git_repo.commit({"app/ok.py": PY_OK, "app/bad.py": PY_BAD})
     repo_id = tca.repo()
     project_id = tca.project(repo_id, tca.template())
