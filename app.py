@@ -1,16 +1,22 @@
-"""taskhub's Chalice app: mounts every face, the queue handlers and schedules. Thin."""
+"""taskhub's Chalice app: mounts every face, the queue handlers and schedules. Thin.
+
+Importing it is a Lambda's cold start: every route is registered, but each face's domain
+loads with the first request that uses it (`chalicelib.core.lazy`).
+"""
 
 from chalice import Chalice, Rate
 
 from chalicelib import __version__
+from chalicelib.core import observability
 from chalicelib.core.config import settings
 from chalicelib.core.face import json_response
 from chalicelib.faces import load_faces
 
-app = Chalice(app_name="taskhub")
+app = Chalice(app_name="taskhub", configure_logs=False)  # observability configures them
 app.api.binary_types = []
+observability.install(app)  # JSON logs, metrics and traces around every handler
 
-for face in load_faces():
+for face in load_faces(domains=False):
     app.register_blueprint(face.blueprint, url_prefix=face.prefix)
 
 

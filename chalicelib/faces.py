@@ -1,12 +1,16 @@
 """Every face of taskhub, in one list: app.py mounts them, the CLI and tests load them.
 
-Importing a face also registers its domain's tables, queues and workspace sections.
+A face module registers its routes when imported and declares its domain modules lazy
+(`core.lazy`), so `import app` stays small. `load_faces()` also imports every domain, which
+registers its tables, queues and workspace sections; `load_faces(domains=False)` (app.py)
+leaves each domain to the first request that uses it.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from .core import lazy
 from .core.face import Face
 
 FACE_MODULES = (
@@ -20,5 +24,8 @@ FACE_MODULES = (
 )
 
 
-def load_faces() -> list[Face]:
-    return [importlib.import_module(name).face for name in FACE_MODULES]
+def load_faces(domains: bool = True) -> list[Face]:
+    faces = [importlib.import_module(name).face for name in FACE_MODULES]
+    if domains:
+        lazy.load_all()
+    return faces

@@ -18,6 +18,8 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
+# EMF goes to stdout, which tests read; the metric tests switch it on (tests/observed.py)
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 # A fixed encryption key: moto's SSM loads ~1 s of default parameters per context, so only
 # the tests of the SSM-held key use it.
 os.environ["TASKHUB_SECRET_KEY"] = "dGFza2h1Yi10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="
@@ -45,6 +47,12 @@ def store(tmp_path_factory):
     resources.rebind()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def metrics_on(monkeypatch):
+    """EMF on stdout in this test, as in Lambda (switched off for the others above)."""
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ..core import workspace
+from ..core import lazy
 from ..core.errors import TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from . import service
+
+workspace = lazy.module("chalicelib.core.workspace")
+service = lazy.module(".service", __package__)
 
 
 def _render_error(exc: TaskhubError):

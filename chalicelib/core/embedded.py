@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import crypto, environ, resources
+from . import crypto, environ, lazy, resources
 from .config import DATA_SYNC, settings
 from .pump import QueuePump
 
@@ -125,6 +125,7 @@ def start(app: Any) -> None:
     store_dir = None if cfg.data_sync == "off" else cfg.data_dir
     store = Store(store_dir, port=cfg.embedded_port, sync=cfg.data_sync == "fsync").start()
     _started["store"] = store
+    lazy.load_all()  # every domain's tables and queues, not only those app.py imported
     resources.rebind()
     resources.create_all()
     crypto.ensure_secret_parameter()

@@ -3,6 +3,9 @@
 Handlers stay thin: the face refuses an oversized body before anything else, authenticates,
 parses the body, calls the handler and renders whatever it returns (or raises) in the face's
 own envelope, in one place per face. A 500's message never leaves the server.
+
+Importing this module stays cheap (no pydantic, no identity tables): `import app` registers
+every route through it, and authentication and validation load with the first request.
 """
 
 from __future__ import annotations
@@ -11,16 +14,17 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
-from .auth import Principal, Received, authenticate
 from .errors import BadRequest, TaskhubError, Unavailable
-from .validation import describe_validation as describe_validation  # for core.workspace
-from .validation import validate
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .auth import Principal, Received
 
 log = logging.getLogger("taskhub")
 
@@ -33,7 +37,7 @@ CONTENT_TYPES = [
 MAX_BODY = 6 * 1024 * 1024
 FACES: list[Face] = []
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def parse_json(text: str) -> Any:
@@ -105,6 +109,8 @@ class FaceRequest:
 
     def parse(self, model: type[M], data: Any = None) -> M:
         """Validate the body (or `data`) with a pydantic model; errors become BadRequest."""
+        from .validation import validate
+
         return validate(model, self.object() if data is None else data)
 
 
@@ -156,7 +162,7 @@ class Face:
         try:
             if len(request.raw_body or b"") > MAX_BODY:  # before any parsing, even auth
                 raise BadRequest(f"request body too large (at most {MAX_BODY} bytes)")
-            principal = None if public else authenticate(request.headers or {}, received(request))
+            principal = None if public else _authenticate(request)
             result = fn(FaceRequest(request, principal), **params)
         except TaskhubError as exc:
             if exc.status >= 500 and not isinstance(exc, Unavailable):
@@ -171,9 +177,17 @@ class Face:
         return self.render(result)
 
 
+def _authenticate(request: Any) -> Principal:
+    from .auth import authenticate
+
+    return authenticate(request.headers or {}, received(request))
+
+
 def received(request: Any) -> Received:
     """What a signed request's signature covers, as Chalice hands it on: the path as the
     client sent it (`context["path"]`, not the route template) and every query value."""
+    from .auth import Received
+
     context = getattr(request, "context", None) or {}
     return Received(
         request.method, context.get("path"), request.query_params, request.raw_body or b""

@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.getcwd())
     from app import app
 
+    from ..faces import load_faces
+
+    load_faces()  # every domain's tables and queues (app.py leaves them to first requests)
     resources.rebind()
     json.dump(build(app), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

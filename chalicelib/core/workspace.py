@@ -19,10 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from . import cursors
+from . import cursors, lazy
 from .errors import BadRequest
-from .face import describe_validation, namespace_faces
+from .face import namespace_faces
 from .identity import service as identity
+from .validation import describe_validation
 
 ItemCheck = Callable[[list[Any], "Plan"], None]
 ItemApply = Callable[[list[Any], "Plan"], dict[str, int]]
@@ -77,6 +78,7 @@ class Plan:
 
 
 def validate(document: Any) -> Plan:
+    lazy.load_all()  # every domain's sections, not only those a request has loaded so far
     if not isinstance(document, dict):
         raise BadRequest("workspace document must be a JSON object")
     unknown = sorted(set(document) - set(SECTIONS))
@@ -136,6 +138,7 @@ def export(limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> dict[str, A
     """One page of the document: `{"workspace": {section: items}, "cursor": next or None}`."""
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+    lazy.load_all()
     ordered = [s for s in sorted(SECTIONS.values(), key=lambda s: s.order) if s.export]
     names = [s.name for s in ordered]
     position = cursors.decode(cursor)

@@ -16,22 +16,21 @@ from typing import Any
 
 from chalice import Response
 
+from ..core import lazy
 from ..core.auth import register_permissions
 from ..core.errors import BadRequest, Conflict, NotFound, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from . import catalog, inventory, oplog, reports, runs, transitions, views
-from .inventory import NodeIn
-from .schemas import (
-    FACE,
-    ApproveIn,
-    GroupIn,
-    JobIn,
-    ProjectIn,
-    RetryIn,
-    RunIn,
-    ThirdIn,
-    UuidIn,
-)
+from . import FACE
+
+# the domain, imported by the first request that uses it (core.lazy)
+catalog = lazy.module(".catalog", __package__)
+inventory = lazy.module(".inventory", __package__)
+oplog = lazy.module(".oplog", __package__)
+reports = lazy.module(".reports", __package__)
+runs = lazy.module(".runs", __package__)
+transitions = lazy.module(".transitions", __package__)
+views = lazy.module(".views", __package__)
+schemas = lazy.module(".schemas", __package__)
 
 register_permissions(
     FACE,
@@ -107,7 +106,7 @@ def list_nodes(request: FaceRequest, projectid: str):
 @face.route("/node/{projectid}", methods=("POST",))
 def put_node(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    node = _parse(request, NodeIn)
+    node = _parse(request, inventory.NodeIn)
     catalog.save_node(projectid, user, node)
     return inventory.get(projectid, node.name)
 
@@ -134,7 +133,7 @@ def list_groups(request: FaceRequest, projectid: str):
 def create_group(request: FaceRequest, projectid: str):
     """JOBX answers `data: true`; the new id rides along as a top-level extra."""
     user = _allow(request, projectid, "write")
-    group = catalog.create_group(projectid, user, _parse(request, GroupIn))
+    group = catalog.create_group(projectid, user, _parse(request, schemas.GroupIn))
     return Data(True, id=group["id"])
 
 
@@ -147,7 +146,7 @@ def get_group(request: FaceRequest, projectid: str, id: str):
 @face.route("/group/{projectid}/{id}", methods=("POST",))
 def update_group(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    catalog.update_group(projectid, user, id, _parse(request, GroupIn))
+    catalog.update_group(projectid, user, id, _parse(request, schemas.GroupIn))
     return True
 
 
@@ -178,7 +177,7 @@ def list_jobs(request: FaceRequest, projectid: str):
 @face.route("/job/{projectid}", methods=("POST",))
 def create_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    job = catalog.create_job(projectid, user, _parse(request, JobIn))
+    job = catalog.create_job(projectid, user, _parse(request, schemas.JobIn))
     return Data(job, uuid=job["uuid"])
 
 
@@ -191,7 +190,7 @@ def get_job(request: FaceRequest, projectid: str, id: str):
 @face.route("/job/{projectid}/{id}", methods=("POST",))
 def update_job(request: FaceRequest, projectid: str, id: str):
     user = _allow(request, projectid, "write")
-    return catalog.update_job(projectid, user, id, _parse(request, JobIn))
+    return catalog.update_job(projectid, user, id, _parse(request, schemas.JobIn))
 
 
 @face.route("/job/{projectid}/{id}", methods=("DELETE",))
@@ -240,7 +239,7 @@ def get_task(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/task/{projectid}/job/byname", methods=("POST",))
 def run_job(request: FaceRequest, projectid: str):
     user = _allow(request, projectid, "write")
-    task, _ = runs.start_task(projectid, user, _parse(request, RunIn))
+    task, _ = runs.start_task(projectid, user, _parse(request, schemas.RunIn))
     return Data(views.render_task(task), uuid=task.uuid)
 
 
@@ -310,7 +309,7 @@ def next_subtask(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/subtask/{projectid}/{uuid}/retry", methods=("PUT",))
 def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    body = _parse(request, RetryIn)
+    body = _parse(request, schemas.RetryIn)
     transitions.retry(projectid, user, uuid, body.only_failed)
     return 1
 
@@ -318,7 +317,7 @@ def retry_subtask(request: FaceRequest, projectid: str, uuid: str):
 @face.route("/subtask/{projectid}/{uuid}/approve", methods=("PUT",))
 def approve_subtask(request: FaceRequest, projectid: str, uuid: str):
     user = _allow(request, projectid, "control")
-    body = _parse(request, ApproveIn)
+    body = _parse(request, schemas.ApproveIn)
     transitions.approve(
         projectid, user, uuid, body.opinion, is_admin=request.principal.user.is_admin
     )
@@ -376,14 +375,14 @@ def _third(body: dict[str, Any]) -> Response:
 
 @face.route("/third/option/groupname", methods=("POST",))
 def third_groupnames(request: FaceRequest):
-    body = _parse(request, ProjectIn)
+    body = _parse(request, schemas.ProjectIn)
     _allow(request, body.project_id, "read")
     return catalog.group_names(body.project_id)
 
 
 @face.route("/third/interface/dry-run", methods=("POST",))
 def third_dry_run(request: FaceRequest):
-    body = _parse(request, ThirdIn)
+    body = _parse(request, schemas.ThirdIn)
     _allow(request, body.project_id, "write")
     uuid = runs.third_uuid(body.uuid, body.retry_count)
     runs.plan(body.project_id, body.params.jobname, body.params.group, body.params.variable)
@@ -395,10 +394,10 @@ def third_dry_run(request: FaceRequest):
 @face.route("/third/interface/invoke", methods=("POST",))
 def third_invoke(request: FaceRequest):
     """JOBX's answers: `{stat, uuid, data: 1}`, a repeat `{stat, info}` (uuid as an extra)."""
-    body = _parse(request, ThirdIn)
+    body = _parse(request, schemas.ThirdIn)
     user = _allow(request, body.project_id, "write")
     params = body.params
-    run = RunIn(
+    run = schemas.RunIn(
         jobname=params.jobname,
         group=params.group,
         variable=params.variable,
@@ -416,7 +415,7 @@ def third_invoke(request: FaceRequest):
 
 @face.route("/third/interface/query", methods=("POST",))
 def third_query(request: FaceRequest):
-    body = _parse(request, UuidIn)
+    body = _parse(request, schemas.UuidIn)
     try:
         deploy, answer = reports.third_query(runs.third_uuid(body.uuid, body.retry_count))
     except NotFound as exc:
@@ -429,7 +428,7 @@ def third_query(request: FaceRequest):
 def third_stop(request: FaceRequest):
     """Stops the rollback when one runs, else the deploy, recording "no rollback" as JOBX's
     `_skip_` row. A finished target answers JOBX's `jobx uuid:<uuid> status: <status>`."""
-    body = _parse(request, UuidIn)
+    body = _parse(request, schemas.UuidIn)
     uuid = runs.third_uuid(body.uuid, body.retry_count)
     try:
         deploy = runs.load_task(None, uuid)

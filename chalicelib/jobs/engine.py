@@ -31,7 +31,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from ..core import ids, resources
+from ..core import ids, observability, resources
 from ..core.config import settings
 from . import results, stats
 from .executors import EXECUTORS, enabled
@@ -188,7 +188,8 @@ class Move:
         self.phase = "run"
         self.delay = 0
         self.cursor = (task.batch, task.step)
-        self.new_failed = 0
+        self.new_failed = 0  # nodes this move records failed (metric NodesFailed)
+        self.batch_ended = False  # the batch's steps ran to their end (metric BatchesRun)
         self.puts: list[Any] = []  # more items saved in the same transaction (operation log)
         self.send = True  # False: the caller sends the next message itself (see `send_next`)
 
@@ -291,6 +292,10 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         if exc.cause_response_code == "TransactionCanceledException":
             return False
         raise
+    if move.batch_ended:
+        observability.metric("BatchesRun")
+    if move.new_failed:
+        observability.metric("NodesFailed", move.new_failed)
     if move.status is None and move.phase == "run" and move.send:
         send_next(move)
     return True
@@ -473,11 +478,13 @@ def after_step(
     failed_total = task.failed + len(failed)
     budget = fail_budget(task.max_fail, node_count(task))
     if failed and budget is not None and failed_total > budget:
+        move.batch_ended = True
         move.subtask(batch, SubtaskModel.status.set("fail"), SubtaskModel.finishtime.set(now_ms()))
         return move.finish(
             "fail", f"max_fail exceeded: {failed_total} node(s) failed, {budget} allowed"
         )
     if failed and task.batch_mode in ("stop", "confirm"):
+        move.batch_ended = True
         move.subtask(
             batch,
             SubtaskModel.status.set("fail"),
@@ -498,6 +505,7 @@ def after_step(
 def complete_batch(move: Move, task: TaskModel, sub: SubtaskModel, failed_nodes: list[str]) -> Move:
     batch = task.batch
     failed_nodes = failed_nodes or list(sub.failed_nodes or [])
+    move.batch_ended = True
     move.subtask(
         batch,
         SubtaskModel.status.set("fail" if failed_nodes else "success"),

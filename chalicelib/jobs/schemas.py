@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import FACE as FACE
+
 VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 TASK_UUID = r"^[A-Za-z0-9]{12}$"
 # a deploy's uuid ends in a lower-case letter: the same uuid upper-cased at the end is its
@@ -222,4 +224,3 @@ class ApproveIn(Strict):
 
 TASK_UUID = re.compile(r"^[A-Za-z0-9]{12}$")
 ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
-FACE = "jobx"  # the face whose permissions (read, write, control, delete) guard JOBX

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..core import batches
+from ..core import batches, observability
 from . import engine
 
 log = logging.getLogger("taskhub.jobx")
@@ -50,6 +50,7 @@ process = batches.process
 
 def reap() -> dict[str, int]:
     counts = engine.reap()
+    observability.metric("JobxTasksReaped", sum(counts.values()))  # stuck work (alarmed on)
     if any(counts.values()):
         log.info("jobx reaper: %s", counts)
     return counts

@@ -14,15 +14,15 @@ Permissions live in one DTask namespace per deployment (`TASKHUB_DTASK_NAMESPACE
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field
-
+from ..core import lazy
 from ..core.auth import register_permissions
 from ..core.errors import BadRequest, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from . import service
 from .config import links_config
+
+# the domain, imported by the first request that uses it (core.lazy)
+service = lazy.module(".service", __package__)
+schemas = lazy.module(".schemas", __package__)
 
 FACE = "dtask"
 READ, WRITE = "read", "write"
@@ -164,25 +164,7 @@ def link_info(request: FaceRequest, task_id: str):
 # list of its ids), the earlier one spells them out (`target_a`, `a_id`, `target_b`, `b_id`;
 # on GET `target`, `id`, answering target -> ids).
 
-Target = Annotated[str, Field(min_length=1, max_length=32)]
-TargetId = Annotated[str, Field(min_length=1, max_length=600)]
 WANTED = "-"
-
-
-class Params(BaseModel):
-    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
-
-
-class ItemPair(Params):
-    target_a: Target
-    a_id: TargetId
-    target_b: Target
-    b_id: TargetId
-
-
-class Item(Params):
-    target: Target
-    id: TargetId
 
 
 def _params(request: FaceRequest) -> dict:
@@ -219,7 +201,7 @@ def _pair(request: FaceRequest) -> tuple[str, str, str, str]:
     if not {"target_a", "a_id", "target_b", "b_id"} & params.keys():
         (target_a, a_id), (target_b, b_id) = _named(params)
         return target_a, a_id, target_b, b_id
-    pair = request.parse(ItemPair, params)
+    pair = request.parse(schemas.ItemPair, params)
     return pair.target_a, pair.a_id, pair.target_b, pair.b_id
 
 
@@ -252,7 +234,7 @@ def items_linked_to(request: FaceRequest):
         if first_id == WANTED:
             return Capped(*service.items_linked_to(second, second_id, only=first, cursor=cursor))
         return Capped(*service.items_linked_to(first, first_id, only=second, cursor=cursor))
-    item = request.parse(Item, params)
+    item = request.parse(schemas.Item, params)
     return Capped(
         *service.items_linked_to(item.target, item.id, cursor=request.query.get("cursor"))
     )

@@ -28,7 +28,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import blobs, ids, resources
+from ..core import blobs, ids, observability, resources
 from ..core.conditions import applied
 from . import planning, repos, sources, storing, toolruns
 from .codes import (
@@ -487,9 +487,15 @@ def _close(job: JobModel, token: str) -> str:
     finished = finalize(job, project, tasks, results, token)
     if not finished:
         return "dropped: lease lost"
+    observability.metric("ScansClosed", result=result_class(OK))
     supersede(job, project)
     blobs.delete(f"{prefix(job)}/source.tar.gz")
     return "closed"
+
+
+def result_class(code: int) -> str:
+    """A result code's class for metrics: 0xx success, 1xx platform, 2xx task, 3xx user."""
+    return f"{max(0, code) // 100}xx"
 
 
 def _code(task: TaskModel) -> int:
@@ -653,6 +659,7 @@ def revoke(
     done = applied(write)
     if done:
         log.info("scan job %s closed with %s: %.200s", job.job_id, code, message)
+        observability.metric("ScansClosed", result=result_class(code))
     return done
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FACE_TCA = "tca"
+from . import FACE_TCA as FACE_TCA
 
 LANGUAGES = ("python", "shell")  # those a linter here covers; others are kept, not linted
 METRIC_DEFAULTS = {

@@ -40,7 +40,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from chalicelib.core.config import settings
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("taskhub.scans")
 
 # Tencent Code Analysis's SCM result codes.
 SCM_ERROR = 110  # generic: connection refused, timeout, protocol error
@@ -626,9 +626,9 @@ def _guarded(op: Callable[[], Any], canonical: str, creds: Credentials | None) -
             else urlsplit(canonical).hostname or "?"
         )
         error = _translate(exc, host)
+        if creds is not None and len(creds.password) >= 4 and creds.password in error.message:
+            error = ScmError(error.code, error.message.replace(creds.password, "***"))
         logger.info("git %s failed: %s (%s)", host, error.message, type(exc).__name__)
-    if creds is not None and len(creds.password) >= 4 and creds.password in error.message:
-        error = ScmError(error.code, error.message.replace(creds.password, "***"))
     error.__cause__ = None
     error.__context__ = None
     error.__suppress_context__ = True

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..core import batches
+from ..core import batches, observability
 from . import engine
 
 log = logging.getLogger("taskhub.scans")
@@ -36,6 +36,7 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def reap() -> dict[str, int]:
     counts = engine.reap()
+    observability.metric("ScanJobsReaped", sum(counts.values()))  # stuck work (alarmed on)
     if any(counts.values()):
         log.info("scan reaper: %s", counts)
     return counts

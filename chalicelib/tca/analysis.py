@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core import lazy
 from ..core.errors import BadRequest, Forbidden, NotFound
 from ..core.face import FaceRequest
 from ..core.paging import offset_page
-from ..scans import owners, projects, queries, repos
-from . import views, wire
+from . import wire
 from .api import number
 from .wire import READ
+
+# the domain, imported by the first request that uses it (core.lazy)
+owners = lazy.module("chalicelib.scans.owners")
+projects = lazy.module("chalicelib.scans.projects")
+queries = lazy.module("chalicelib.scans.queries")
+repos = lazy.module("chalicelib.scans.repos")
+views = lazy.module(".views", __package__)
 
 face = wire.make_face(__name__, "/server/analysis/api", default_code=100)
 

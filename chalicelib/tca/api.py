@@ -9,24 +9,27 @@ namespaces of face `tca` (`<org>` and `<org>/<team>`); a team inherits its org's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..core import lazy
 from ..core.errors import NotFound
 from ..core.face import FaceRequest
-from ..scans import owners, projects, queries, repos, scanning, schemes
-from ..scans import workspace as _workspace  # noqa: F401  (registers the tca_* sections)
-from ..scans.owners import Owner
-from ..scans.schemas import (
-    BasicConfIn,
-    CancelIn,
-    LintConfIn,
-    MetricConfIn,
-    ProjectIn,
-    RepoIn,
-    ScanIn,
-)
-from . import views, wire
+from . import wire
 from .wire import READ, WRITE, Created
+
+if TYPE_CHECKING:
+    from ..scans.owners import Owner
+
+# the domain, imported by the first request that uses it (core.lazy)
+owners = lazy.module("chalicelib.scans.owners")
+projects = lazy.module("chalicelib.scans.projects")
+queries = lazy.module("chalicelib.scans.queries")
+repos = lazy.module("chalicelib.scans.repos")
+scanning = lazy.module("chalicelib.scans.scanning")
+schemes = lazy.module("chalicelib.scans.schemes")
+schemas = lazy.module("chalicelib.scans.schemas")
+lazy.module("chalicelib.scans.workspace")  # registers the tca_* workspace sections
+views = lazy.module(".views", __package__)
 
 face = wire.make_face(__name__, "/server/main/api", default_code=1000)
 
@@ -87,7 +90,7 @@ def list_repos(request: FaceRequest, org_sid: str, team_name: str):
 @face.route(TEAM, methods=("POST",))
 def create_repo(request: FaceRequest, org_sid: str, team_name: str):
     owner = team(request, org_sid, team_name, WRITE)
-    body = request.parse(RepoIn)
+    body = request.parse(schemas.RepoIn)
     return Created(views.repo_created(repos.create(owner, body, creator(request))))
 
 
@@ -126,15 +129,17 @@ def list_schemes(request: FaceRequest, org_sid: str, team_name: str, repo_id: st
     return wire.page(request, found, offset, limit, [views.scheme_basic(s) for s in found.rows])
 
 
-CONFS = {
-    "basicconf": (BasicConfIn, views.scheme_basic, ("default_flag",)),
-    "lintconf": (LintConfIn, views.scheme_lint, ("enabled",)),
-    "metricconf": (
-        MetricConfIn,
-        views.scheme_metric,
-        ("cc_scan_enabled", "dup_scan_enabled", "cloc_scan_enabled"),
-    ),
-}
+def _conf_part(conf: str) -> tuple[Any, Any, tuple[str, ...]]:
+    """A scheme configuration part's model, renderer and the booleans of its form."""
+    return {
+        "basicconf": (schemas.BasicConfIn, views.scheme_basic, ("default_flag",)),
+        "lintconf": (schemas.LintConfIn, views.scheme_lint, ("enabled",)),
+        "metricconf": (
+            schemas.MetricConfIn,
+            views.scheme_metric,
+            ("cc_scan_enabled", "dup_scan_enabled", "cloc_scan_enabled"),
+        ),
+    }[conf]
 
 
 def _scheme_conf(request: FaceRequest, org_sid, team_name, repo_id, scheme_id, conf: str):
@@ -142,7 +147,7 @@ def _scheme_conf(request: FaceRequest, org_sid, team_name, repo_id, scheme_id, c
     owner = team(request, org_sid, team_name, permission)
     repo = repos.get(owner, number(repo_id))
     scheme = schemes.of_repo(repo.repo_id, number(scheme_id))
-    model, render, flags = CONFS[conf]
+    model, render, flags = _conf_part(conf)
     if request.method != "GET":
         body = request.object()
         if request.method == "PUT":  # a full update: DRF's form rule for booleans left out
@@ -204,7 +209,7 @@ def list_projects(request: FaceRequest, org_sid: str, team_name: str, repo_id: s
 def create_project(request: FaceRequest, org_sid: str, team_name: str, repo_id: str):
     owner = team(request, org_sid, team_name, WRITE)
     repo = repos.get(owner, number(repo_id))
-    body = request.parse(ProjectIn)
+    body = request.parse(schemas.ProjectIn)
     item, scheme = projects.create(owner, repo, body, creator(request))
     return Created(views.project(item, repo, scheme))
 
@@ -224,7 +229,7 @@ def create_scan(request: FaceRequest, org_sid, team_name, repo_id, project_id):
     as in TCA, has no effect: every scan runs asynchronously. An `Idempotency-Key` header
     makes a repeated request give back the job the first one made."""
     _, repo, item = _project(request, org_sid, team_name, repo_id, project_id, WRITE)
-    body = request.parse(ScanIn, form_bools(request, request.object(), "incr_scan"))
+    body = request.parse(schemas.ScanIn, form_bools(request, request.object(), "incr_scan"))
     key = request.headers.get("idempotency-key")
     job = scanning.create(repo, item, body, creator(request), key)
     return {"job": {"id": job.job_id}, "scan": {"id": job.scan_id}}
@@ -281,6 +286,6 @@ def cancel_job(request: FaceRequest, org_sid, team_name, repo_id, project_id, jo
     """TCA's v3 cancel: `{remarks, force}`; answers `{"msg": "取消成功"}`."""
     _, _, item = _project(request, org_sid, team_name, repo_id, project_id, WRITE)
     job = scanning.get_job(item, number(job_id))
-    body = request.parse(CancelIn, form_bools(request, request.object(), "force"))
+    body = request.parse(schemas.CancelIn, form_bools(request, request.object(), "force"))
     scanning.cancel(job, body.remarks, creator(request))
     return {"msg": "取消成功"}

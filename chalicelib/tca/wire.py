@@ -20,7 +20,7 @@ from ..core.auth import register_permissions
 from ..core.errors import BadRequest, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
 from ..core.paging import OffsetPage
-from ..scans.schemas import FACE_TCA
+from ..scans import FACE_TCA
 
 READ, WRITE, ADMIN = "read", "write", "admin"
 register_permissions(

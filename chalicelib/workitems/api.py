@@ -8,7 +8,9 @@ ONES-specific codes travel in the body with an honest HTTP status: 603/610 -> 40
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from ..core import lazy
 from ..core.auth import register_permissions
 from ..core.errors import (
     BadRequest,
@@ -21,12 +23,22 @@ from ..core.errors import (
     Unavailable,
 )
 from ..core.face import Face, FaceRequest, json_response, parse_json
-from ..core.identity import login as identity_login
-from ..core.validation import validate
-from . import copying, creating, deleting, errors, queries, relations, transitions, updating
-from . import validation as v
-from .catalog import FACE
-from .context import PERMISSIONS, Failure
+from . import FACE, PERMISSIONS, errors
+
+if TYPE_CHECKING:
+    from .context import Failure
+
+# the domain, imported by the first request that uses it (core.lazy)
+copying = lazy.module(".copying", __package__)
+creating = lazy.module(".creating", __package__)
+deleting = lazy.module(".deleting", __package__)
+queries = lazy.module(".queries", __package__)
+relations = lazy.module(".relations", __package__)
+transitions = lazy.module(".transitions", __package__)
+updating = lazy.module(".updating", __package__)
+v = lazy.module(".validation", __package__)
+identity_login = lazy.module("chalicelib.core.identity.login")
+core_validation = lazy.module("chalicelib.core.validation")
 
 OK = {"code": 200, "errcode": "OK", "type": "OK"}
 
@@ -117,7 +129,7 @@ def body(request: FaceRequest, model):
             raise BadRequest(again.message) from exc
         if not isinstance(data, dict):
             raise BadRequest("request body must be a JSON object") from exc
-    return validate(model, data)
+    return core_validation.validate(model, data)
 
 
 @face.route("/auth/login", methods=("POST",), public=True)
@@ -165,7 +177,7 @@ def tasks_info(request: FaceRequest, teamUUID: str):
     if request.method == "GET":
         raw = request.query.get("ids", "")
         data = {"ids": [i.strip() for i in raw.split(",") if i.strip()]}
-        ids = validate(v.Ids, data).ids
+        ids = core_validation.validate(v.Ids, data).ids
     else:
         ids = body(request, v.Ids).ids
     tasks, failed = queries.tasks_info(request.principal, teamUUID, ids)
@@ -175,7 +187,7 @@ def tasks_info(request: FaceRequest, teamUUID: str):
 @face.route("/team/{teamUUID}/tasks", methods=("GET",))
 def list_tasks(request: FaceRequest, teamUUID: str):
     """Beyond ONES: a paged, filtered list served from an index."""
-    query = validate(v.ListQuery, request.query)
+    query = core_validation.validate(v.ListQuery, request.query)
     return queries.list_tasks(request.principal, teamUUID, query)
 
 
@@ -228,5 +240,5 @@ def delete_related_tasks(request: FaceRequest, teamUUID: str, taskUUID: str):
 @face.route("/team/{teamUUID}/task/{taskUUID}/activities", methods=("GET",))
 def activities(request: FaceRequest, teamUUID: str, taskUUID: str):
     """Beyond ONES: who changed which field from what to what, and when."""
-    query = validate(v.PageQuery, request.query)
+    query = core_validation.validate(v.PageQuery, request.query)
     return queries.activities(request.principal, teamUUID, taskUUID, query)

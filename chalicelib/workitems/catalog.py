@@ -23,9 +23,9 @@ from ..core import cursors, ids, workspace
 from ..core.errors import BadRequest
 from ..core.identity import service as identity
 from ..core.workspace import Page, Plan, section, tally
+from . import FACE
 from .models import CatalogModel
 
-FACE = "ones"
 ROLE_NAMES = tuple(identity.ROLES)
 ID8 = r"^[A-Za-z0-9]{8}$"
 ID16 = r"^[A-Za-z0-9]{16}$"

@@ -21,12 +21,6 @@ UUID_RE = re.compile(r"^[A-Za-z0-9]{16}\Z")
 NUMBER_RE = re.compile(r"^[0-9]{1,15}\Z")  # ASCII digits: str.isdigit() also takes "²"
 USER_RE = re.compile(r"^[A-Za-z0-9]{8}\Z")
 
-PERMISSIONS = {
-    "viewer": ["view_tasks"],
-    "member": ["view_tasks", "create_tasks", "update_tasks", "transit_tasks"],
-    "admin": ["view_tasks", "create_tasks", "update_tasks", "delete_tasks", "transit_tasks"],
-}
-
 
 @dataclass(frozen=True)
 class Failure:
