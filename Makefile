@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# checkov pins its own boto3 (and more), which conflict with ours: it gets a venv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PORT   ?= 8000
 
 .PHONY: run test lint format bench clean package wipe policies
@@ -13,11 +16,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
 run: $(STAMP)
 	TASKHUB_ADMIN_TOKEN=$${TASKHUB_ADMIN_TOKEN:-taskhub-local-admin} \
 	  $(BIN)/chalice local --stage local --port $(PORT) --no-autoreload
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -34,16 +43,18 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache
 
 # Each Lambda function's least-privilege policy, built from chalicelib/core/policies.py.
 policies: $(STAMP)
 	for stage in dev prod; do $(BIN)/python -m chalicelib.core.template --stage $$stage --policies; done
 
-# Deployment package for a stage: SAM template with every table, queue and the bucket merged in.
+# Deployment package for a stage: SAM template with every table, queue, the bucket, log groups
+# and alarms merged in; cfn-lint and checkov (skips and their reasons: checkov-skips.yaml).
 STAGE ?= dev
-package: $(STAMP)
+package: $(STAMP) $(CHECKOV_STAMP)
 	mkdir -p build
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m chalicelib.core.template --stage $(STAGE) > build/resources-$(STAGE).json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) --merge-template build/resources-$(STAGE).json build/package-$(STAGE)
 	$(BIN)/cfn-lint build/package-$(STAGE)/sam.json
+	$(BIN)/python -m chalicelib.core.template --checkov $(CHECKOV_VENV)/bin/checkov build/package-$(STAGE)/sam.json

@@ -1,11 +1,16 @@
 """Least privilege per Lambda function: each function's IAM policy, built from the resource
 registry and what that function does. `python -m chalicelib.core.template --stage dev
 --policies` writes them to `.chalice/policy-<stage>-<function>.json`, where the stage's
-`lambda_functions` name them; a test fails when the files and this module disagree.
+`lambda_functions` name them; `chalice package` copies each into its function's role as it
+is, so every ARN is a `Fn::Sub` on `${AWS::Partition}`, `${AWS::Region}` and
+`${AWS::AccountId}`: the stage's resources in the account and region the stack is deployed
+to, nothing else. A test fails when the files and this module disagree, and when a statement
+has `*` for an action or resource outside `NO_RESOURCE_LEVEL`.
 
-- `api_handler` serves every face and the admin surface: every table, sending engine
-  messages, reading and writing blobs, the secret key; it may cancel (a stop) but never send
-  a command, and reads instance tags (registering an SSM node).
+- `api_handler` serves every face and the admin surface: every table (each by name), sending
+  engine messages, the JOBX output and scan blobs, the stage's SSM parameters (the secret key
+  and connector secrets under `/taskhub/<stage>/`); it may cancel (a stop) but never send a
+  command, and reads instance tags (registering an SSM node).
 - `jobx_queue` moves tasks: the JOBX run tables only, its own queue, orders to the runner,
   output blobs, and Run Command on instances that carry the JOBX tag, with the one document
   the executor uses.
@@ -16,6 +21,9 @@ registry and what that function does. `python -m chalicelib.core.template --stag
 - `scan_queue` runs the scan engine: the scan tables, its own queue, the scan blobs, and
   the secret key (a repository's credentials are encrypted with it).
 - `scan_reaper` re-drives and times out scan jobs.
+
+Every function writes only its own log group (the template creates it, so no
+`logs:CreateLogGroup`) and sends X-Ray segments (active tracing).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+APP = "taskhub"
 TAG_KEY = "taskhub:jobx-project"  # instances JOBX may send commands to carry it
 DOCUMENT = "AWS-RunShellScript"
 READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable")
@@ -51,6 +60,37 @@ SCAN_RUN = (
     "scan-counters",
 )
 SCAN_READ = ("scan-repos", "scan-schemes")
+JOBX_OUTPUT = "jobx/output/"
+SCANS = "scans/"
+ALL_TABLES = "*"  # in a Grant: every table of the registry, each named
+
+# Actions that take no resource-level permission (the Service Authorization Reference lists
+# no resource type for them), so `"Resource": "*"` is the only form IAM accepts; the test's
+# allow-list of `*` statements is exactly this.
+NO_RESOURCE_LEVEL = {
+    "xray:PutTraceSegments": "X-Ray segments: active tracing",
+    "xray:PutTelemetryRecords": "X-Ray telemetry: active tracing",
+    "ssm:CancelCommand": "stopping a Run Command step; command ids are not resources",
+    "ssm:ListCommandInvocations": "polling a Run Command step's invocations",
+    "ec2:DescribeTags": "checking that an instance carries the JOBX tag before registering it",
+}
+
+
+def arn(service: str, resource: str, *, region: bool = True, account: bool = True) -> dict:
+    """An ARN in the account and region the stack is deployed to (a CloudFormation Fn::Sub)."""
+    where = "${AWS::Region}" if region else ""
+    owner = "${AWS::AccountId}" if account else ""
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:{where}:{owner}:{resource}"}
+
+
+def function_name(function: str, stage: str) -> str:
+    """The deployed Lambda function's name (the template sets it, so its log group is known
+    before the function exists)."""
+    return f"{APP}-{stage}-{function}"
+
+
+def log_group(function: str, stage: str) -> str:
+    return f"/aws/lambda/{function_name(function, stage)}"
 
 
 @dataclass
@@ -58,7 +98,7 @@ class Grant:
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)  # short name or "*"
     queues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     objects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key prefix
-    secret_key: bool = False
+    parameters: tuple[str, ...] = ()  # SSM parameter names under /taskhub/<stage>/
     statements: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -68,19 +108,19 @@ def _send_command() -> list[dict[str, Any]]:
             "Sid": "SendCommandToTaggedInstances",
             "Effect": "Allow",
             "Action": "ssm:SendCommand",
-            "Resource": "arn:aws:ec2:*:*:instance/*",
+            "Resource": [arn("ec2", "instance/*"), arn("ssm", "managed-instance/*")],
             "Condition": {"StringLike": {f"ssm:resourceTag/{TAG_KEY}": "?*"}},
         },
         {
             "Sid": "SendCommandDocument",
             "Effect": "Allow",
             "Action": "ssm:SendCommand",
-            "Resource": f"arn:aws:ssm:*::document/{DOCUMENT}",
+            "Resource": arn("ssm", f"document/{DOCUMENT}", account=False),
         },
         {
             "Sid": "PollAndCancelCommands",
             "Effect": "Allow",
-            "Action": ["ssm:ListCommandInvocations", "ssm:CancelCommand"],
+            "Action": ["ssm:CancelCommand", "ssm:ListCommandInvocations"],
             "Resource": "*",
         },
     ]
@@ -88,23 +128,32 @@ def _send_command() -> list[dict[str, Any]]:
 
 FUNCTIONS: dict[str, Grant] = {
     "api_handler": Grant(
-        tables={"*": READ + WRITE + ("dynamodb:TransactWriteItems",)},
+        tables={ALL_TABLES: READ + WRITE + ("dynamodb:TransactWriteItems",)},
         queues={"jobx": SEND, "scans": SEND},
-        objects={"": ("s3:GetObject", "s3:PutObject")},
-        secret_key=True,
+        objects={
+            JOBX_OUTPUT: ("s3:GetObject", "s3:PutObject"),
+            SCANS: ("s3:GetObject", "s3:PutObject"),
+        },
+        parameters=("*",),  # the secret key; connector secrets (`ssm:/taskhub/<stage>/...`)
         statements=[
             {
                 "Sid": "CancelCommandsAndReadTags",
                 "Effect": "Allow",
-                "Action": ["ssm:CancelCommand", "ec2:DescribeTags"],
+                "Action": ["ec2:DescribeTags", "ssm:CancelCommand"],
                 "Resource": "*",
-            }
+            },
+            {
+                "Sid": "ReadManagedInstanceTags",
+                "Effect": "Allow",
+                "Action": "ssm:ListTagsForResource",
+                "Resource": arn("ssm", "managed-instance/*"),
+            },
         ],
     ),
     "jobx_queue": Grant(
         tables={name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
         queues={"jobx": CONSUME + SEND, "jobx-local": SEND},
-        objects={"jobx/output/": ("s3:PutObject", "s3:GetObject")},
+        objects={JOBX_OUTPUT: ("s3:PutObject", "s3:GetObject")},
         statements=_send_command(),
     ),
     "jobx_local": Grant(
@@ -118,7 +167,7 @@ FUNCTIONS: dict[str, Grant] = {
             )
         },
         queues={"jobx-local": CONSUME},
-        objects={"jobx/output/": ("s3:PutObject",)},
+        objects={JOBX_OUTPUT: ("s3:PutObject",)},
     ),
     "jobx_reaper": Grant(
         tables={name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
@@ -131,8 +180,8 @@ FUNCTIONS: dict[str, Grant] = {
             "scan-schemes": READ,
         },
         queues={"scans": CONSUME + SEND},
-        objects={"scans/": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")},
-        secret_key=True,
+        objects={SCANS: ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")},
+        parameters=("secret-key",),
     ),
     "scan_reaper": Grant(
         tables={
@@ -144,26 +193,50 @@ FUNCTIONS: dict[str, Grant] = {
 }
 
 
+def _tables() -> dict[str, bool]:
+    """Every registered table's short name, and whether it has indexes."""
+    from chalicelib.faces import load_faces
+
+    from . import resources
+
+    load_faces()
+    return {
+        model.Meta.short_name: bool(getattr(model, "_indexes", None)) for model in resources.TABLES
+    }
+
+
 def policy(function: str, stage: str) -> dict[str, Any]:
     grant = FUNCTIONS[function]
-    prefix = f"taskhub-{stage}-"
+    prefix = f"{APP}-{stage}-"
+    indexed = _tables()
     statements: list[dict[str, Any]] = [
         {
             "Sid": "Logs",
             "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "arn:aws:logs:*:*:*",
-        }
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": arn("logs", f"log-group:{log_group(function, stage)}:*"),
+        },
+        {
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "Resource": "*",
+        },
     ]
-    for n, (name, actions) in enumerate(sorted(grant.tables.items())):
-        table = f"arn:aws:dynamodb:*:*:table/{prefix}{name}"
+    tables = grant.tables
+    if ALL_TABLES in tables:
+        tables = {name: tables[ALL_TABLES] for name in indexed}
+    by_actions: dict[tuple[str, ...], list[dict]] = {}
+    for name in sorted(tables):
+        if name not in indexed:
+            raise KeyError(f"{function}: no table {name} in the registry")
+        group = by_actions.setdefault(tuple(sorted(set(tables[name]))), [])
+        group.append(arn("dynamodb", f"table/{prefix}{name}"))
+        if indexed[name]:
+            group.append(arn("dynamodb", f"table/{prefix}{name}/index/*"))
+    for n, (actions, resources) in enumerate(by_actions.items()):
         statements.append(
-            {
-                "Sid": f"Tables{n}",
-                "Effect": "Allow",
-                "Action": sorted(actions),
-                "Resource": [table, f"{table}/index/*"],
-            }
+            {"Sid": f"Tables{n}", "Effect": "Allow", "Action": list(actions), "Resource": resources}
         )
     for n, (name, actions) in enumerate(sorted(grant.queues.items())):
         statements.append(
@@ -171,7 +244,7 @@ def policy(function: str, stage: str) -> dict[str, Any]:
                 "Sid": f"Queue{n}",
                 "Effect": "Allow",
                 "Action": sorted(set(actions)),
-                "Resource": f"arn:aws:sqs:*:*:{prefix}{name}",
+                "Resource": arn("sqs", f"{prefix}{name}"),
             }
         )
     for n, (key_prefix, actions) in enumerate(sorted(grant.objects.items())):
@@ -180,16 +253,20 @@ def policy(function: str, stage: str) -> dict[str, Any]:
                 "Sid": f"Blobs{n}",
                 "Effect": "Allow",
                 "Action": sorted(actions),
-                "Resource": f"arn:aws:s3:::{prefix}blobs/{key_prefix}*",
+                "Resource": arn("s3", f"{prefix}blobs/{key_prefix}*", region=False, account=False),
+                # bucket names are global: the stage's bucket only if it is this account's
+                "Condition": {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}},
             }
         )
-    if grant.secret_key:
+    if grant.parameters:
         statements.append(
             {
-                "Sid": "SecretKey",
+                "Sid": "Parameters",
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter"],
-                "Resource": f"arn:aws:ssm:*:*:parameter/taskhub/{stage}/*",
+                "Resource": [
+                    arn("ssm", f"parameter/{APP}/{stage}/{name}") for name in grant.parameters
+                ],
             }
         )
     statements += grant.statements

@@ -40,7 +40,8 @@ from .steps import SHELLS, Outcome, StepRun, command_for, undefined_variables
 
 log = logging.getLogger("taskhub.jobx")
 
-QUEUE = resources.queue("jobx", visibility_timeout=120, max_receive_count=10)
+# Visibility: 6x the worker function's 60 s timeout (AWS's advice for SQS event sources).
+QUEUE = resources.queue("jobx", visibility_timeout=360, max_receive_count=10)
 
 clock: Callable[[], float] = time.time  # tests move time forward here
 LEASE_S = 60  # a claim lasts this long; a move takes a few seconds

@@ -276,10 +276,13 @@ def node_output(
             size = 0
     text = b""
     if key and offset < size:
-        got = s3.get_object(
-            Bucket=settings().bucket, Key=key, Range=f"bytes={offset}-{offset + limit - 1}"
-        )
-        text = got["Body"].read()
+        try:
+            got = s3.get_object(
+                Bucket=settings().bucket, Key=key, Range=f"bytes={offset}-{offset + limit - 1}"
+            )
+            text = got["Body"].read()
+        except s3.exceptions.NoSuchKey:  # past the bucket's lifecycle rule for node output
+            size = offset
     return {
         "node": node,
         "step": step,
@@ -393,12 +396,15 @@ def step_log(task: TaskModel, index: int, position: dict[str, Any]) -> tuple[str
             f"exit {row.exit_code}{(' ' + row.error) if row.error else ''} ====\n"
         )
         if row.output_key:
-            got = s3.get_object(
-                Bucket=settings().bucket,
-                Key=row.output_key,
-                Range=f"bytes=0-{LOG_BYTES - used - 1}",
-            )
-            body = got["Body"].read()
+            try:
+                got = s3.get_object(
+                    Bucket=settings().bucket,
+                    Key=row.output_key,
+                    Range=f"bytes=0-{LOG_BYTES - used - 1}",
+                )
+                body = got["Body"].read()
+            except s3.exceptions.NoSuchKey:  # past the bucket's lifecycle rule
+                body = b"(output expired)\n"
             used += len(body)
             outputs += 1
             parts.append(body.decode("utf-8", "replace"))

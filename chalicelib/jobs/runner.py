@@ -31,7 +31,8 @@ from .steps import MAX_OUTPUT, Outcome, StepCommand, StepRun
 
 log = logging.getLogger("taskhub.jobx")
 
-QUEUE = resources.queue("jobx-local", visibility_timeout=960, max_receive_count=3)
+# Visibility: 6x the runner function's 900 s timeout (AWS's advice for SQS event sources).
+QUEUE = resources.queue("jobx-local", visibility_timeout=5400, max_receive_count=3)
 POOL = 16  # nodes of one order run at once
 BUDGET_S = 840  # a runner's time for one order (Lambda stops it at 900 s)
 WATCH_S = 1.0  # how often running nodes look at their step's control row

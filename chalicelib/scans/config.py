@@ -23,7 +23,8 @@ class Limits:
     max_file_bytes: int  # bigger files are not scanned (generated code, data)
     job_timeout_s: int  # a job still open after this is closed with 297 (TCA: one day)
     heartbeat_s: int  # no progress for this long: re-driven, then 298
-    lease_s: int  # a claimed shard, start or store is another worker's after this
+    lease_s: int  # a claimed shard, start or store is another worker's after this (past
+    # the scan worker's 300 s Lambda timeout, so a live worker never loses its claim)
     max_redrives: int
     fetch_depth: int  # commits fetched: an incremental scan's base must be among them
 
@@ -35,7 +36,7 @@ def limits() -> Limits:
         max_file_bytes=_int("TASKHUB_SCAN_MAX_FILE_BYTES", 1024 * 1024),
         job_timeout_s=_int("TASKHUB_SCAN_JOB_TIMEOUT", 24 * 3600),
         heartbeat_s=_int("TASKHUB_SCAN_HEARTBEAT", 1800),
-        lease_s=_int("TASKHUB_SCAN_LEASE", 900),
+        lease_s=_int("TASKHUB_SCAN_LEASE", 360),
         max_redrives=_int("TASKHUB_SCAN_MAX_REDRIVES", 3),
         fetch_depth=_int("TASKHUB_SCAN_FETCH_DEPTH", 50),
     )

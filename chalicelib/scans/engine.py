@@ -16,6 +16,7 @@ that keeps making none (298) or outlives its deadline (297).
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import shutil
@@ -52,9 +53,19 @@ from .models import JobModel, ProjectModel, RepoModel, SchemeModel, ShardModel, 
 
 log = logging.getLogger("taskhub.scans")
 
-QUEUE = resources.queue("scans", visibility_timeout=960, max_receive_count=5)
+# Visibility: 6x the worker function's 300 s timeout (AWS's advice for SQS event sources);
+# TASKHUB_SCAN_LEASE (360 s on deployed stages) outlasts that timeout.
+QUEUE = resources.queue("scans", visibility_timeout=1800, max_receive_count=5)
 SHARDS = 16  # the reaper's index is spread over this many partitions
 START_GRACE_S = 60  # a job not started this long after it was made is re-driven
+SHARD_KEEP_S = 7 * 86400  # shard rows outlive their job's deadline by this (then TTL)
+
+
+def shard_expiry() -> datetime.datetime:
+    """When DynamoDB may delete a shard row: a week past the longest a job stays open (the
+    reaper closes it at its deadline, 297), so no step or reaper reads it again."""
+    seconds = ids.now_ms() / 1000 + limits().job_timeout_s + SHARD_KEEP_S
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
 
 
 def watch_of(job_id: int) -> str:
@@ -205,11 +216,17 @@ def _start(job: JobModel, token: str) -> str:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     blobs.put_json(f"{prefix(job)}/plan.json", plan.document())
+    expires = shard_expiry()
     with ShardModel.batch_write() as batch:
         for task in tasks:
             for number, paths in enumerate(plan.shards[task.task_id]):
                 batch.save(
-                    ShardModel(f"{job.job_id}:{task.task_id}", number, file_count=len(paths))
+                    ShardModel(
+                        f"{job.job_id}:{task.task_id}",
+                        number,
+                        file_count=len(paths),
+                        expires_at=expires,
+                    )
                 )
     for task in tasks:
         task.update(actions=[TaskModel.shard_count.set(len(plan.shards[task.task_id]))])

@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     NumberSetAttribute,
+    TTLAttribute,
     UnicodeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
@@ -51,13 +52,16 @@ class CounterModel(Model):
 class ClaimModel(Model):
     """A unique claim (`repo:<owner>:<url digest>` -> repo id, `scan:<project>:<key>` -> the
     job a client's idempotency key made), written in the same transaction as what it names,
-    so two writers can never make the same thing twice."""
+    so two writers can never make the same thing twice. A repository's claim lives as long as
+    the repository; an idempotency key's expires (`expires_at`, DynamoDB's TTL, which deletes
+    the item within a day or two of it: readers take a claim past it as absent)."""
 
     class Meta:
         short_name = "scan-claims"
 
     key = UnicodeAttribute(hash_key=True)
     target = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
 
 
 @table
@@ -253,6 +257,8 @@ class ShardModel(Model):
     lease_until = NumberAttribute(default=0)
     file_count = NumberAttribute(default=0)
     ms = NumberAttribute(null=True)
+    # DynamoDB's TTL: a week after the job's deadline, when nothing reads the shard again
+    expires_at = TTLAttribute(null=True)
 
 
 @table

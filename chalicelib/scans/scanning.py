@@ -5,11 +5,13 @@ transaction with the project's set of open jobs: without force_create a project 
 unclosed job refuses (TCA's 300, naming the open scans); with it the new job runs beside
 them and supersedes the older ones when it closes. A client may name its scan with an
 idempotency key: the same key on the same project gives back the job it made the first
-time, however often the request is repeated, and makes no second one.
+time, however often the request is repeated within a week (`IDEMPOTENCY_S`; then DynamoDB's
+TTL deletes the claim), and makes no second one.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from pynamodb.exceptions import DoesNotExist
@@ -24,6 +26,11 @@ from .models import ClaimModel, CounterModel, JobModel, ProjectModel, RepoModel,
 from .schemas import ScanIn
 
 MAX_KEY = 128
+IDEMPOTENCY_S = 7 * 86400  # how long an Idempotency-Key names its job
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(ids.now_ms() / 1000, tz=datetime.UTC)
 
 
 def _claim_key(project: ProjectModel, key: str) -> str:
@@ -38,6 +45,8 @@ def _existing(project: ProjectModel, key: str | None) -> JobModel | None:
         claim = ClaimModel.get(_claim_key(project, key), consistent_read=True)
     except DoesNotExist:
         return None
+    if claim.expires_at is not None and claim.expires_at <= _now():
+        return None  # past its TTL, not yet deleted
     return engine.load_job(project.project_id, int(claim.target))
 
 
@@ -99,9 +108,14 @@ def create(
                 condition=condition,
             )
             if key:
+                now = _now()
                 tx.save(
-                    ClaimModel(_claim_key(project, key), target=str(job_id)),
-                    condition=ClaimModel.key.does_not_exist(),
+                    ClaimModel(
+                        _claim_key(project, key),
+                        target=str(job_id),
+                        expires_at=now + datetime.timedelta(seconds=IDEMPOTENCY_S),
+                    ),
+                    condition=ClaimModel.key.does_not_exist() | (ClaimModel.expires_at <= now),
                 )
 
     if not applied(write):

@@ -57,7 +57,7 @@ def test_the_reaper_schedule_runs(client):
 
 
 def test_a_failed_message_comes_back_after_a_short_delay(jobx, monkeypatch):
-    """The queue's visibility timeout is two minutes; a failed record is back in seconds."""
+    """The queue's visibility timeout is six minutes; a failed record is back in seconds."""
     jobx.group(node="n01")
     jobx.job()
     jobx.run()

@@ -192,3 +192,30 @@ def test_a_failing_tool_fails_its_task_and_cancels_its_siblings(tca, project, mo
     assert issues(tca, project) == []  # a failed job stores nothing
     stored = JobModel.get(project[1], job["id"])
     assert stored.watch is None  # out of the reaper's index
+
+
+def test_an_idempotency_key_names_its_job_for_a_week(tca, project, monkeypatch):
+    """The claim carries DynamoDB's TTL (`expires_at`); past it the key makes a new job, even
+    while DynamoDB has not deleted the claim yet. Shard rows expire after the job's deadline."""
+    import time
+
+    from chalicelib.core import ids
+    from chalicelib.scans import scanning
+    from chalicelib.scans.models import ClaimModel, ShardModel
+
+    repo_id, project_id = project
+    key = {**MEMBER, "Idempotency-Key": "ci-run-ttl"}
+    one = tca.scan(repo_id, project_id, headers=key)
+    drain()
+    (claim,) = [c for c in ClaimModel.scan() if c.key.startswith(f"scan:{project_id}:")]
+    left = claim.expires_at.timestamp() - time.time()
+    assert scanning.IDEMPOTENCY_S - 60 < left <= scanning.IDEMPOTENCY_S
+    shards = list(ShardModel.scan())
+    assert shards and all(s.expires_at.timestamp() > time.time() + 7 * 86400 for s in shards)
+    assert tca.scan(repo_id, project_id, headers=key) == one
+    later = ids.now_ms() + (scanning.IDEMPOTENCY_S + 1) * 1000
+    monkeypatch.setattr(ids, "now_ms", lambda: later)
+    two = tca.scan(repo_id, project_id, headers=key)
+    assert two["job"]["id"] != one["job"]["id"]
+    (claim,) = [c for c in ClaimModel.scan() if c.key.startswith(f"scan:{project_id}:")]
+    assert claim.target == str(two["job"]["id"])
