@@ -5,3 +5,5 @@ CodeArts project's owner (`codearts:<project id>`), its scheme made for it from 
 languages. A task's runs are the project's scan jobs; its defects are the project's issues.
 Clients are Huawei's own SDK (AK/SK signatures) and the REST docs' `X-Auth-Token` callers.
 """
+
+FACE = "codearts"  # the face's name: its namespaces are CodeArts projects

@@ -11,10 +11,18 @@ the defect list's and check records' `offset` is the number of items skipped (ÂÅ
 
 from __future__ import annotations
 
+from ..core import lazy
 from ..core.face import FaceRequest
-from . import defects, reports, runs, tasks, views, wire
-from .schemas import CreateTaskIn, DefectStatusIn, RunIn
+from . import wire
 from .wire import CREATE, DELETE, EXECUTE, UPDATE, VIEW
+
+# the domain, imported by the first request that uses it (core.lazy)
+defects = lazy.module(".defects", __package__)
+reports = lazy.module(".reports", __package__)
+runs = lazy.module(".runs", __package__)
+schemas = lazy.module(".schemas", __package__)
+tasks = lazy.module(".tasks", __package__)
+views = lazy.module(".views", __package__)
 
 face = wire.make_face(__name__, "/v2")
 
@@ -39,7 +47,7 @@ def list_tasks(request: FaceRequest, project_id: str):
 @face.route("/{project_id}/task", methods=("POST",))
 def create_task(request: FaceRequest, project_id: str):
     principal = caller(request)
-    body = request.parse(CreateTaskIn)
+    body = request.parse(schemas.CreateTaskIn)
     return views.created(tasks.create(principal, project_id, body, CREATE))
 
 
@@ -52,7 +60,7 @@ def delete_task(request: FaceRequest, task_id: str):
 @face.route(TASK + "/run", methods=("POST",))
 def run_task(request: FaceRequest, task_id: str):
     principal = caller(request)
-    body = request.parse(RunIn)
+    body = request.parse(schemas.RunIn)
     return views.ran(runs.run(principal, task_id, body, EXECUTE))
 
 
@@ -92,7 +100,7 @@ def defects_statistic(request: FaceRequest, task_id: str):
 @face.route(TASK + "/defect-status", methods=("PUT",))
 def defect_status(request: FaceRequest, task_id: str):
     principal = caller(request)
-    body = request.parse(DefectStatusIn)
+    body = request.parse(schemas.DefectStatusIn)
     defects.set_status(principal, task_id, body.defect_id, int(body.defect_status), UPDATE)
     return {}
 

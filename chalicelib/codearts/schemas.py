@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
-FACE = "codearts"  # the face's name: its namespaces are CodeArts projects
+from . import FACE as FACE  # the face's name, kept here for the domain's modules
+
 Text = StrictStr
 
 

@@ -23,21 +23,17 @@ status, so the SDK raises `ClientRequestException` with `status_code`, `error_co
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Response
 
-from ..core.auth import SignatureRejected, register_permissions
+from ..core.auth import register_permissions
 from ..core.errors import BadRequest, Conflict, TaskhubError
 from ..core.face import Face, FaceRequest, json_response
-from ..core.sdk_signing import Refusal
-from ..scans.codes import ProjectBusy
-from ..scans.owners import NamespaceMissing
-from ..scans.queries import IssueMissing
-from .schemas import FACE
-from .tasks import TaskMissing
+from . import FACE
 
 VIEW, CREATE, EXECUTE, UPDATE, DELETE = (
     "task:view",
@@ -76,21 +72,30 @@ def render(result: Any) -> Response:
     return json_response({} if result is None else result, 200, _request_id())
 
 
+def _is(exc: Exception, module: str, name: str) -> bool:
+    """isinstance against a domain's error class, without importing the domain: an error
+    of a module not loaded yet cannot have been raised."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
 def classify(exc: TaskhubError) -> tuple[int, str, str]:
     """(status, code, message) of a domain error: the one place this face maps them."""
-    if isinstance(exc, SignatureRejected) and exc.reason is Refusal.DATE_OUT_OF_RANGE:
+    if _is(exc, "chalicelib.core.auth", "SignatureRejected") and exc.reason.name == (
+        "DATE_OUT_OF_RANGE"
+    ):
         return 401, EXPIRED, "认证信息过期 (X-Sdk-Date is more than 15 minutes off)"
     if exc.status == 401:
         return 401, IAM, f"IAM校验失败: {exc.message}"
     if exc.status == 403:
         return 403, NO_PERMISSION, "权限不足"
-    if isinstance(exc, NamespaceMissing):
+    if _is(exc, "chalicelib.scans.owners", "NamespaceMissing"):
         return 404, PROJECT_MISSING, "项目不存在或项目已被删除"
-    if isinstance(exc, TaskMissing):
+    if _is(exc, "chalicelib.codearts.tasks", "TaskMissing"):
         return 404, TASK_MISSING, "任务不存在或者已被删除,请检查请求参数是否正确"
-    if isinstance(exc, IssueMissing):
+    if _is(exc, "chalicelib.scans.queries", "IssueMissing"):
         return 404, PARAMS, f"parameters not valid: defect_id ({exc.message})"
-    if isinstance(exc, ProjectBusy):
+    if _is(exc, "chalicelib.scans.codes", "ProjectBusy"):
         return 409, RUNNING, "任务正在执行,稍后重试"
     if isinstance(exc, Conflict):
         return 409, BUSY, f"网络繁忙,请稍后再试 ({exc.message})"
