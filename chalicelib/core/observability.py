@@ -12,12 +12,12 @@ credential headers of the request being served, bearer tokens, `key=value` pairs
 names a secret, and user:password in URLs (`redact`).
 
 **Metrics.** CloudWatch embedded metric format on stdout (namespace
-`POWERTOOLS_METRICS_NAMESPACE`, default `taskhub`), flushed at the end of each
-invocation, dimension `stage` on everything: `RequestLatency` (ms) and `ServerErrors` per
-`face`, `ColdStart` per `function`, and what the engines count with `metric()`
-(`BatchesRun`, `NodesFailed`, `JobxTasksReaped`, `ScansClosed` per `result` class,
-`ScanJobsReaped`). Metrics
-outside an invocation, or with `POWERTOOLS_METRICS_DISABLED` (the local stage), are dropped.
+`POWERTOOLS_METRICS_NAMESPACE`, default `taskhub`), one document per set of dimensions,
+flushed at the end of each invocation; dimension `stage` on everything. `RequestLatency`
+(ms) and `ServerErrors` per `face`, `ColdStart` per `function`, and what the engines count
+with `metric()`: `BatchesRun`, `NodesFailed`, `JobxTasksReaped`, `ScanJobsReaped`,
+`ScansClosed` per `result` class. Metrics outside an invocation, or with
+`POWERTOOLS_METRICS_DISABLED` (the local stage), are dropped.
 
 **Traces.** X-Ray through Powertools' Tracer: a `## <function>` subsegment per invocation
 (responses are never recorded: they carry tokens), botocore patched so each AWS call is a
