@@ -60,7 +60,20 @@ class LocalServer:
         chalice = Path(sys.executable).with_name("chalice")
         return [str(chalice), "local", "--stage", "local", "--port", str(self.port)]
 
-    def start(self, timeout: float = 90) -> LocalServer:
+    def start(self, timeout: float = 90, attempts: int = 3) -> LocalServer:
+        """Start and wait for /health. A free port can be taken by another process between
+        `free_port()` and the bind (many stores and servers start at once under load): then
+        the server gives up or another answers in its place, and it starts on new ports."""
+        for _ in range(attempts):
+            if self._start(timeout):
+                return self
+            self.port, self.aws_port = free_port(), free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(f"no free ports for chalice local in {attempts} tries")
+
+    def _start(self, timeout: float) -> bool:
+        """True once this server answers /health; False if its ports were taken."""
+        seen = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
             [*self.argv(), "--no-autoreload"],
@@ -73,12 +86,19 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError("chalice local exited:\n" + self.log.read_text())
+                self.proc = None
+                printed = self.log.read_bytes()[seen:].decode(errors="replace")
+                if "in use" in printed.lower():
+                    return False
+                raise RuntimeError("chalice local exited:\n" + printed)
             try:
                 if self.call("GET", "/health")[0] == 200:
-                    return self
+                    return True
             except OSError:
                 pass
+            except ValueError:  # not our server's JSON: something else holds the port
+                self.kill()
+                return False
             if time.monotonic() > deadline:
                 raise RuntimeError("chalice local did not serve /health in time")
             time.sleep(0.2)
