@@ -31,7 +31,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from ..core import ids, observability, resources
+from ..core import deadlines, ids, observability, resources
 from ..core.config import settings
 from . import results, stats
 from .executors import EXECUTORS, enabled
@@ -671,21 +671,10 @@ def reap(budget_s: float = 50.0, page: int = 100) -> dict[str, int]:
     `budget_s` is spent; only a condition that no longer holds is skipped."""
     now = now_ms()
     counts = {"resent": 0, "refused": 0, "expired": 0}
-    until = time.monotonic() + budget_s
-    for shard in range(SHARDS):
-        start = None
-        while time.monotonic() < until:
-            found = TaskModel.by_deadline.query(
-                f"w{shard:02d}",
-                TaskModel.deadline <= now,
-                limit=page,
-                last_evaluated_key=start,
-            )
-            for item in found:
-                _reap_one(item.uuid, now, counts)
-            start = found.last_evaluated_key
-            if not start:
-                break
+    for item in deadlines.due(
+        TaskModel.by_deadline, TaskModel.deadline, "w", SHARDS, now, budget_s, page
+    ):
+        _reap_one(item.uuid, now, counts)
     return counts
 
 

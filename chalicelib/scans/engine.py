@@ -29,7 +29,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import blobs, ids, observability, resources
+from ..core import blobs, deadlines, ids, observability, resources
 from ..core.conditions import applied
 from . import planning, repos, sources, storing, toolruns
 from .codes import (
@@ -689,21 +689,10 @@ def reap(now: int | None = None, budget_s: float = 50.0, page: int = 100) -> dic
     times, then closed as heartbeat lost (298); otherwise checked again later."""
     now = now if now is not None else ids.now_ms()
     counts = {"timeout": 0, "redriven": 0, "lost": 0}
-    until = time.monotonic() + budget_s
-    for number in range(SHARDS):
-        start_key = None
-        while time.monotonic() < until:
-            found = JobModel.by_deadline.query(
-                f"s{number:02d}",
-                JobModel.deadline <= now,
-                limit=page,
-                last_evaluated_key=start_key,
-            )
-            for item in found:
-                _reap_one(item.project_id, item.job_id, now, counts)
-            start_key = found.last_evaluated_key
-            if not start_key:
-                break
+    for item in deadlines.due(
+        JobModel.by_deadline, JobModel.deadline, "s", SHARDS, now, budget_s, page
+    ):
+        _reap_one(item.project_id, item.job_id, now, counts)
     return counts
 
 
