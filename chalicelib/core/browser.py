@@ -49,3 +49,8 @@ def login_cookie(value: str, *, secure: bool) -> str:
 
 def logout_cookie() -> str:
     return f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+
+
+def request_principal(request: object) -> Principal:
+    """`Face(credentials=...)` for the HTML faces: the cookie, else the usual headers."""
+    return principal(getattr(request, "headers", None) or {})

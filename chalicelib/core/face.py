@@ -129,8 +129,11 @@ class Face:
         render_error: ErrorRenderer,
         error_keys: tuple[str, ...],
         namespaced: bool = True,
+        credentials: Callable[[Any], Principal] | None = None,
     ):
         self.name = name
+        # how a request proves who it is: the faces' headers, or the console's cookie (core.browser)
+        self.credentials = credentials or _authenticate
         # an original API scopes its data by namespaces of its name; the admin surface does not
         self.namespaced = namespaced
         self.prefix = prefix
@@ -162,7 +165,7 @@ class Face:
         try:
             if len(request.raw_body or b"") > MAX_BODY:  # before any parsing, even auth
                 raise BadRequest(f"request body too large (at most {MAX_BODY} bytes)")
-            principal = None if public else _authenticate(request)
+            principal = None if public else self.credentials(request)
             result = fn(FaceRequest(request, principal), **params)
         except TaskhubError as exc:
             if exc.status >= 500 and not isinstance(exc, Unavailable):
