@@ -1,0 +1,1 @@
+"""Served API documentation: each face's OpenAPI document in Swagger UI, under `/docs`."""
