@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache chalicelib/apidocs/dist
 
 # Each Lambda function's least-privilege policy, built from chalicelib/core/policies.py.
 policies: $(STAMP)
@@ -51,9 +51,11 @@ policies: $(STAMP)
 
 # Deployment package for a stage: SAM template with every table, queue, the bucket, log groups
 # and alarms merged in; cfn-lint and checkov (skips and their reasons: checkov-skips.yaml).
+# The served API docs go into chalicelib/apidocs/dist first (chalice packages chalicelib/ only).
 STAGE ?= dev
 package: $(STAMP) $(CHECKOV_STAMP)
 	mkdir -p build
+	$(BIN)/python -m chalicelib.apidocs.bundle
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m chalicelib.core.template --stage $(STAGE) > build/resources-$(STAGE).json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) --merge-template build/resources-$(STAGE).json build/package-$(STAGE)
 	$(BIN)/cfn-lint build/package-$(STAGE)/sam.json

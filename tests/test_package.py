@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.apidocs import bundle
 from chalicelib.core import policies, resources, template
 from chalicelib.faces import load_faces
 
@@ -53,6 +54,7 @@ def _env() -> dict[str, str]:
 def packaged(tmp_path_factory) -> dict[str, Path]:
     """Each stage's packaged SAM template (build/package-<stage>/sam.json, as make builds it)."""
     load_faces()
+    bundle.build()  # the served API docs, as `make package` puts them into chalicelib/
     out: dict[str, Path] = {}
     for stage in STAGES:
         work = tmp_path_factory.mktemp(f"package-{stage}")
@@ -112,6 +114,18 @@ def test_every_table_queue_and_handler_is_in_the_package(packaged, stage):
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event.get("Type") == "SQS":
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_package_holds_the_served_api_docs(packaged):
+    """Every document of docs/openapi and Swagger UI's files, as a working tree serves them."""
+    with zipfile.ZipFile(packaged["dev"].parent / "deployment.zip") as zipped:
+        shipped = {
+            name.removeprefix("chalicelib/apidocs/dist/"): zipped.read(name)
+            for name in zipped.namelist()
+            if name.startswith("chalicelib/apidocs/dist/")
+        }
+    assert shipped == bundle.contents()
+    assert {f"openapi/{p.stem}.json" for p in bundle.SOURCES.glob("*.yaml")} <= set(shipped)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -82,6 +82,7 @@ def _page(title: str, body: str) -> Response:
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no favicon request
         f"<title>{escape(title)}</title>"
         f"{body}</html>"
     )
