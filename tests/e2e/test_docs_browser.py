@@ -44,8 +44,12 @@ def reader(server):
     return TOKEN
 
 
+def document(name: str) -> dict:
+    return yaml.safe_load((ROOT / "docs" / "openapi" / f"{name}.yaml").read_text())
+
+
 def operations(name: str) -> list[tuple[str, str]]:
-    paths = yaml.safe_load((ROOT / "docs" / "openapi" / f"{name}.yaml").read_text())["paths"]
+    paths = document(name)["paths"]
     return [(m, p) for p, ops in paths.items() for m in ops if m in METHODS]
 
 
@@ -86,6 +90,23 @@ def test_swagger_ui_renders_the_jobx_document_from_this_server_alone(
             )
         }
         assert shown == set(expected)
+        # grouped by the document's tags, each operation under its operationId
+        tags = [t["name"] for t in document("jobx")["tags"]]
+        assert (
+            watched.page.locator(".opblock-tag").all_inner_texts()
+            and [
+                t.split("\n")[0].strip()
+                for t in watched.page.locator(".opblock-tag").all_inner_texts()
+            ]
+            == tags
+        )
+        ids = {
+            op["operationId"]
+            for ops in document("jobx")["paths"].values()
+            for m, op in ops.items()
+            if m in METHODS
+        }
+        assert set(watched.page.locator(".opblock-summary-operation-id").all_inner_texts()) == ids
         assert watched.page.locator(".info .title").inner_text().startswith("taskhub JOBX face")
         watched.page.locator(".opblock-summary").first.click()  # a schema renders too
         watched.page.locator(".opblock-body").first.wait_for(timeout=30_000)
