@@ -4,6 +4,7 @@ documented as a bare `data: {}`."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 OPERATION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
+@functools.cache
 def spec(name: str) -> dict:
     return yaml.safe_load((DOCS / f"{name}.yaml").read_text())
 

@@ -155,3 +155,23 @@ def test_a_built_bundle_serves_what_the_sources_give(tmp_path):
 def test_a_package_without_the_bundle_says_so(tmp_path):
     with pytest.raises(Unavailable, match="make package"):
         documents.read(tmp_path)
+
+
+def test_behind_a_stage_the_links_and_the_login_keep_its_path():
+    """API Gateway serves the app under its stage (`/api/docs/jobx`): the login form and the
+    way back include it, as the page's links do (from the path the client reached)."""
+    from types import SimpleNamespace
+
+    from chalicelib.apidocs import api
+
+    request = SimpleNamespace(
+        context={"resourcePath": "/docs/{name}", "path": "/api/docs/jobx"},
+        uri_params={"name": "jobx"},
+        query_params={"x": "1"},
+    )
+    assert api._login(request) == "/api/console/login?next=%2Fapi%2Fdocs%2Fjobx%3Fx%3D1"
+    index = SimpleNamespace(context={"resourcePath": "/docs", "path": "/api/docs"}, uri_params={})
+    index.query_params = None
+    assert api._login(index) == "/api/console/login?next=%2Fapi%2Fdocs"
+    assert api._stage("/api/docs/jobx", "/docs/jobx") == "/api"
+    assert api._stage("/docs/jobx", "/docs/jobx") == ""
