@@ -140,3 +140,19 @@ def test_the_index_and_a_page_without_credentials(server, reader, browser):
 def test_chromium_is_debians(browser):
     assert shutil.which("chromium") == CHROMIUM
     assert browser.version
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "docs" / "openapi").glob("*.yaml")))
+def test_every_document_renders_without_an_error(server, reader, browser, name):
+    context = browser.new_context()
+    context.add_cookies([{"name": "taskhub_token", "value": reader, "url": server.base}])
+    try:
+        watched = Watched(context)
+        watched.page.goto(f"{server.base}/docs/{name}")
+        blocks = watched.page.locator(".opblock-summary")
+        blocks.nth(len(operations(name)) - 1).wait_for(timeout=60_000)
+        assert blocks.count() == len(operations(name))
+        assert watched.errors == [], watched.errors
+        assert all(u.startswith(server.base + "/docs") for u in watched.requests), watched.requests
+    finally:
+        context.close()
