@@ -110,3 +110,38 @@ def test_no_jobx_success_answer_is_a_bare_data():
                 if datas and not any(d for d in datas):
                     bare.append(f"{method} {path}")
     assert bare == []
+
+
+def example(name: str, path: str, method: str, media: str = "application/json"):
+    document = spec(name)
+    body = deref(document, document["paths"][path][method]["requestBody"])
+    return body["content"][media]["example"]
+
+
+def test_admin_ones_and_dtask_examples_are_bodies_their_faces_accept(api, admin, monkeypatch):
+    """The workspace example makes a user who logs in with the login example, and whose
+    token links and unlinks with DTask's examples (JOBX's: tests/jobs/test_documented_answers)."""
+    monkeypatch.setenv("TASKHUB_JOBX_LOCAL", "on")  # its nodes run steps locally, as `make run`'s
+    workspace = example("admin", "/admin/v1/workspace", "put")
+    dtask = {"face": "dtask", "id": "default", "members": {"DU6krHBN": "member"}}
+    workspace = {**workspace, "namespaces": [*workspace["namespaces"], dtask]}
+    status, body = api.call("PUT", "/admin/v1/workspace", workspace, admin)
+    assert status == 200, body
+    status, body = api.call(
+        "POST",
+        "/project/api/project/auth/login",
+        example("ones", "/project/api/project/auth/login", "post"),
+    )
+    assert status == 200 and body["user"]["uuid"] == "DU6krHBN", body
+    assert body["teams"] == [{"uuid": "3pDzCwAe", "name": ""}]
+    dana = {"Authorization": f"Bearer {workspace['users'][0]['token']}"}
+    status, body = api.call("PUT", "/dtask/links", example("dtask", "/dtask/links", "put"), dana)
+    assert status == 200, body
+    status, body = api.call("GET", "/dtask/links?target=bugzilla&id=10", headers=dana)
+    assert status == 200 and body["result"] == {"gerrit": ["12"]}, body
+    status, body = api.call(
+        "DELETE", "/dtask/links", example("dtask", "/dtask/links", "delete"), dana
+    )
+    assert status == 200, body
+    status, body = api.call("GET", "/dtask/links?target=bugzilla&id=10", headers=dana)
+    assert status == 200 and body["result"] == {}, body
