@@ -255,14 +255,7 @@ class Follower:
                     continue
                 return
             self._flush(s)
-            s.collected.append(
-                {
-                    "step": s.step,
-                    "name": steps[s.step]["name"],
-                    "status": got["status"],
-                    "exit_code": got["exit_code"],
-                }
-            )
+            s.collected[-1].update(status=got["status"], exit_code=got["exit_code"])
             s.step, s.offset, s.header = s.step + 1, 0, False
         s.done = True
 
@@ -272,7 +265,7 @@ class Follower:
             if not self.st.json:
                 name = steps[s.step]["name"]
                 self.progress.console.print(f"[bold]-- {s.node} - step {s.step + 1} {name} --[/]")
-            s.collected.append({"step": s.step, "output": ""})
+            s.collected.append({"step": s.step, "name": steps[s.step]["name"], "output": ""})
         s.offset = got["next_offset"]
         text = s.pending + got["output"]
         complete, _, s.pending = text.rpartition("\n")
@@ -285,10 +278,7 @@ class Follower:
             s.pending = ""
 
     def _print(self, s: Stream, text: str) -> None:
-        for item in reversed(s.collected):
-            if "output" in item:
-                item["output"] += text
-                break
+        s.collected[-1]["output"] += text
         if not self.st.json:
             self.progress.console.print(text, end="", markup=False, highlight=False)
 
