@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from .context import State
 from .errors import FAILED, INTERRUPTED, OK, STOPPED, CliError
 
-POLL = 0.5  # seconds between two looks at the task
+POLL = 0.3  # seconds between two looks at the task
 RUNNING = ("init", "running")
 GATES = ("wait_confirm", "pause", "wait_next", "approval")
 ENDED = ("success", "fail", "cancel")

@@ -15,7 +15,7 @@ from rich.table import Table
 from .context import State, json_option, state
 from .errors import FAILED, INTERRUPTED, OK, STOPPED, CliError
 
-POLL = 0.5
+POLL = 0.3  # seconds between two looks at the scan
 PARTS = ("codecount", "lint", "cc", "dup")  # the order bars are shown in
 TCA_MAIN, TCA_ANALYSIS = "/server/main/api", "/server/analysis/api"
 

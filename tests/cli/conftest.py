@@ -4,6 +4,7 @@ test's own."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -89,3 +90,61 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path):
     return Cli(tmp_path / "profiles.toml")
+
+
+# ---- a JOBX project with groups and jobs, once per server --------------------------------
+
+TOKEN = "cli-jobx-token-0123456789abcdef"
+P = "cliproj"
+WORKSPACE = {
+    "users": [{"uuid": "CLIjobx1", "name": "Ops", "email": "ops-cli@example.com", "token": TOKEN}],
+    "namespaces": [{"face": "jobx", "id": P, "members": {"CLIjobx1": "member"}}],
+    "jobx_nodes": [{"project": P, "name": f"web{i}"} for i in range(1, 6)],
+}
+HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+GROUPS = {
+    "web": "web1;web2,web3;web4,web5",
+    "pair": "web1;web2",
+    "one": "web1",
+}
+JOBS = {
+    "hello": [{"name": "say", "plugin_type": "cmd", "script": 'echo "hi $node"; echo "bye $node"'}],
+    "flaky": [
+        {"name": "check", "plugin_type": "cmd", "script": 'echo "on $node"; [ "$node" != web2 ]'}
+    ],
+    "slow": [
+        {"name": "wait", "plugin_type": "cmd", "script": "echo started; sleep 60", "timeout": 120}
+    ],
+    "gated": [
+        {"name": "gate", "plugin_type": "approval"},
+        {"name": "ship", "plugin_type": "cmd", "script": "echo shipped $node"},
+    ],
+}
+_numbers = itertools.count()
+
+
+def uuid() -> str:
+    """A task uuid of the test's own, so it can be watched from outside the CLI."""
+    return f"cli{next(_numbers):08d}a"
+
+
+@pytest.fixture(scope="session")
+def jobx(server):
+    server.admin(WORKSPACE)
+    for name, node in GROUPS.items():
+        group = {"name": name, "group_type": "list", "node": node}
+        assert server.call("POST", f"/jobx/group/{P}", group, HEADERS)[0] == 200
+    for name, steps in JOBS.items():
+        job = {"name": name, "steps": steps}
+        assert server.call("POST", f"/jobx/job/{P}", job, HEADERS)[0] == 200
+    return server
+
+
+@pytest.fixture
+def taskhub(cli, jobx):
+    cli.env.update(TASKHUB_URL=jobx.base, TASKHUB_TOKEN=TOKEN)
+    return cli
+
+
+def task_of(server, task_uuid):
+    return server.call("GET", f"/jobx/task/{P}/{task_uuid}", None, HEADERS)[1]["data"]

@@ -1,72 +1,15 @@
-"""`taskhub jobx` against a real `chalice local`: runs followed to success, failure and a
-stop, gates answered by flag, refused without a terminal, and at the prompt under a pty,
-Ctrl-C asking whether to stop, node output live and in `logs`, and clean errors."""
+"""`taskhub jobx run --follow` against a real `chalice local`: runs followed to success,
+failure and a stop, gates answered by flag, refused without a terminal, and at the prompt
+under a pty, and Ctrl-C asking whether to stop."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import re
 
 import pexpect
 import pytest
 
-from .conftest import free_port, wait_for
-
-TOKEN = "cli-jobx-token-0123456789abcdef"
-P = "cliproj"
-WORKSPACE = {
-    "users": [{"uuid": "CLIjobx1", "name": "Ops", "email": "ops-cli@example.com", "token": TOKEN}],
-    "namespaces": [{"face": "jobx", "id": P, "members": {"CLIjobx1": "member"}}],
-    "jobx_nodes": [{"project": P, "name": f"web{i}"} for i in range(1, 6)],
-}
-HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-GROUPS = {
-    "web": "web1;web2,web3;web4,web5",
-    "pair": "web1;web2",
-    "one": "web1",
-}
-JOBS = {
-    "hello": [{"name": "say", "plugin_type": "cmd", "script": 'echo "hi $node"; echo "bye $node"'}],
-    "flaky": [
-        {"name": "check", "plugin_type": "cmd", "script": 'echo "on $node"; [ "$node" != web2 ]'}
-    ],
-    "slow": [
-        {"name": "wait", "plugin_type": "cmd", "script": "echo started; sleep 60", "timeout": 120}
-    ],
-    "gated": [
-        {"name": "gate", "plugin_type": "approval"},
-        {"name": "ship", "plugin_type": "cmd", "script": "echo shipped $node"},
-    ],
-}
-_numbers = itertools.count()
-
-
-def uuid() -> str:
-    """A task uuid of the test's own, so it can be watched from outside the CLI."""
-    return f"cli{next(_numbers):08d}a"
-
-
-@pytest.fixture(scope="module")
-def jobx(server):
-    server.admin(WORKSPACE)
-    for name, node in GROUPS.items():
-        group = {"name": name, "group_type": "list", "node": node}
-        assert server.call("POST", f"/jobx/group/{P}", group, HEADERS)[0] == 200
-    for name, steps in JOBS.items():
-        job = {"name": name, "steps": steps}
-        assert server.call("POST", f"/jobx/job/{P}", job, HEADERS)[0] == 200
-    return server
-
-
-@pytest.fixture
-def taskhub(cli, jobx):
-    cli.env.update(TASKHUB_URL=jobx.base, TASKHUB_TOKEN=TOKEN)
-    return cli
-
-
-def task_of(server, task_uuid):
-    return server.call("GET", f"/jobx/task/{P}/{task_uuid}", None, HEADERS)[1]["data"]
+from .conftest import HEADERS, P, task_of, uuid, wait_for
 
 
 def test_run_follows_to_success_with_a_bar_per_batch_and_the_node_output(taskhub):
@@ -173,69 +116,3 @@ def test_a_stop_from_elsewhere_ends_the_follow_with_2(taskhub, jobx):
         follower.kill() if follower.poll() is None else None
     assert follower.returncode == 2, (out, err)
     assert re.search(r"stopped: stopped by CLIjobx1", out)
-
-
-def test_json_list_show_and_logs(taskhub, jobx):
-    task = uuid()
-    run = taskhub(
-        "jobx",
-        "run",
-        P,
-        "hello",
-        "--group",
-        "web",
-        "--uuid",
-        task,
-        "-f",
-        "--json",
-        "--node",
-        "web4",
-    )
-    assert run.code == 0
-    body = run.json()
-    assert body["task"]["status"] == "success" and body["exit"] == 0
-    assert body["output"] == [
-        {
-            "step": 0,
-            "name": "say",
-            "output": "hi web4\nbye web4\n",
-            "status": "success",
-            "exit_code": 0,
-        }
-    ]
-    listed = taskhub("jobx", "list", P, "--json", "--limit", "50").json()
-    assert task in [t["uuid"] for t in listed["data"]]
-    shown_raw = taskhub("jobx", "show", P, task, "--json")
-    shown = shown_raw.json()
-    assert [s["nodelist"] for s in shown["subtasks"]] == ["web1", "web2,web3", "web4,web5"]
-    logs = taskhub("jobx", "logs", P, task, "--json").json()
-    assert [(e["batch"], e["node"], e["output"]) for e in logs] == [
-        (1, "web1", "hi web1\nbye web1\n"),
-        (2, "web2", "hi web2\nbye web2\n"),
-        (2, "web3", "hi web3\nbye web3\n"),
-        (3, "web4", "hi web4\nbye web4\n"),
-        (3, "web5", "hi web5\nbye web5\n"),
-    ]
-    one = taskhub("jobx", "logs", P, task, "--node", "web3")
-    assert one.code == 0
-    assert "== batch 2 step 1 say web3: success exit 0 ==" in one.out and "bye web3" in one.out
-    assert "web2" not in one.out
-    text = taskhub("jobx", "logs", P, task, "--text")
-    assert "  step 1 say (cmd) web5: success exit 0" in text.out and "    bye web5\n" in text.out
-    assert "\x1b[" not in shown_raw.out and "[bold]" not in shown_raw.out  # no markup for scripts
-    assert json.loads(taskhub("--json", "jobx", "show", P, task).out) == shown
-
-
-def test_errors_are_one_line_and_an_exit_code(taskhub, jobx):
-    refused = taskhub("jobx", "run", P, "nosuchjob", "--group", "web")
-    assert refused.code == 3 and refused.out == ""
-    assert refused.err.count("\n") == 1 and refused.err.startswith("taskhub: 404: ")
-    bad = taskhub("jobx", "list", P, TASKHUB_TOKEN="not-a-token-0123456789")
-    assert bad.code == 3 and "Traceback" not in bad.err
-    assert bad.err.startswith("taskhub: 401: the token was refused")
-    as_json = taskhub("jobx", "list", P, "--json", TASKHUB_TOKEN="not-a-token-0123456789")
-    assert as_json.code == 3 and as_json.json()["status"] == 401
-    down = taskhub("jobx", "list", P, TASKHUB_URL=f"http://127.0.0.1:{free_port()}")
-    assert down.code == 3 and "connection refused" in down.err and "Traceback" not in down.err
-    missing = taskhub("jobx", "confirm", P, uuid())
-    assert missing.code == 3 and "no task" in missing.err
