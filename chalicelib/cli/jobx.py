@@ -12,6 +12,7 @@ from .context import json_option, parse_vars, state
 from .errors import OK, CliError
 from .follow import GATES, Follower, Jobx, exit_code
 
+TAIL = 2048  # bytes of output a node's result carries as `tail`
 STATUS_STYLE = {"success": "green", "fail": "red", "refuse": "red", "running": "cyan"}
 
 
@@ -204,8 +205,11 @@ def logs(project, uuid, node, text, max_bytes):
 
 
 def _entry(api: Jobx, sub, row, steps, max_bytes: int) -> dict[str, Any]:
-    """One node's result of one step with its output, read page by page up to max_bytes."""
+    """One node's result of one step with its output: the result's `tail` when that is all
+    of it, else read page by page up to max_bytes."""
     chunks, offset, size = [], 0, 0
+    if row.get("output_size", -1) <= TAIL and row.get("tail") is not None:
+        chunks, size, offset = [row["tail"]], row["output_size"], max_bytes
     while offset < max_bytes:
         got = api.output(sub["uuid"], row["node"], row["step"], offset)
         if got is None:
