@@ -273,7 +273,9 @@ def _waiting(api: Jobx, uuid: str, phases: tuple[str, ...]) -> tuple[dict, dict]
         raise CliError(
             f"task {uuid} is not waiting for this (status {task['status']}, phase {task['phase']})"
         )
-    sub = next(s for s in api.subtasks(uuid) if s.get("waiting") == task["phase"])
+    sub = next((s for s in api.subtasks(uuid) if s.get("waiting") == task["phase"]), None)
+    if sub is None:  # it moved on meanwhile
+        raise CliError(f"task {uuid} is no longer waiting; look again (taskhub jobx show)")
     return task, sub
 
 
