@@ -72,3 +72,35 @@ def test_errors_are_one_line_and_an_exit_code(taskhub, jobx):
     assert down.code == 3 and "connection refused" in down.err and "Traceback" not in down.err
     missing = taskhub("jobx", "confirm", P, uuid())
     assert missing.code == 3 and "no task" in missing.err
+
+
+def test_approve_refuse_and_rollback_verbs(taskhub, jobx):
+    task = uuid()
+    waiting = taskhub("jobx", "run", P, "gated", "--group", "one", "--uuid", task, "--follow")
+    assert waiting.code == 1 and f"`taskhub jobx approve {P} {task}`" in waiting.err
+    assert taskhub("jobx", "approve", P, task, "--refuse").code == 0
+    refused = taskhub("jobx", "follow", P, task, "--json").json()
+    assert refused["exit"] == 1 and refused["task"]["status"] == "refuse"
+    again = taskhub("jobx", "approve", P, task)
+    assert again.code == 3 and "is not waiting for this" in again.err
+
+    deploy = uuid()
+    ran = taskhub(
+        "jobx",
+        "run",
+        P,
+        "hello",
+        "--group",
+        "one",
+        "--uuid",
+        deploy,
+        "--var",
+        "_rollbackVersion_=1",
+        "-f",
+    )
+    assert ran.code == 0, ran
+    back = taskhub("jobx", "rollback", P, deploy, "--follow", "--json")
+    assert back.code == 0, back
+    body = back.json()
+    assert body["task"]["uuid"] == deploy[:-1] + deploy[-1].upper()
+    assert body["task"]["type"] == "rollback" and body["task"]["variables"]["version"] == "1"
