@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from .context import State
 from .errors import FAILED, INTERRUPTED, OK, STOPPED, CliError
@@ -129,7 +131,7 @@ class Follower:
             self.stream = Stream(self.node, where[0])
         if not self.st.json:
             self.st.err.print(
-                f"task {self.uuid}: job {task['name']} on group {task['group']}, "
+                f"task {self.uuid}: job {escape(task['name'])} on group {escape(task['group'])}, "
                 f"{task['batches']} batches, {task['nodes']} nodes"
             )
         self.progress.start()
@@ -161,7 +163,7 @@ class Follower:
             self.st.emit({"task": task, "subtasks": subs, "output": collected, "exit": code})
             return code
         word = {OK: "[green]success[/]", STOPPED: "[yellow]stopped[/]"}.get(code, "[red]fail[/]")
-        reason = f": {task['summary']}" if task.get("summary") and code != OK else ""
+        reason = f": {escape(task['summary'])}" if task.get("summary") and code != OK else ""
         self.st.out.print(
             f"task {self.uuid} {word}{reason} ({task['duration']:.1f} s)", highlight=False
         )
@@ -211,7 +213,7 @@ class Follower:
             if sub["status"] == "running":
                 step = sub["step"]
                 name = steps[step]["name"] if step < len(steps) else ""
-                info = f"step {step + 1}/{len(steps)} {name}"
+                info = f"step {step + 1}/{len(steps)} {escape(name)}"
                 if sub.get("waiting"):
                     info += f" - waits: {sub['waiting'].replace('_', ' ')}"
             if failed:
@@ -264,7 +266,9 @@ class Follower:
             s.header = True
             if not self.st.json:
                 name = steps[s.step]["name"]
-                self.progress.console.print(f"[bold]-- {s.node} - step {s.step + 1} {name} --[/]")
+                self.progress.console.print(
+                    f"[bold]-- {escape(s.node)} - step {s.step + 1} {escape(name)} --[/]"
+                )
             s.collected.append({"step": s.step, "name": steps[s.step]["name"], "output": ""})
         s.offset = got["next_offset"]
         text = s.pending + got["output"]
@@ -293,12 +297,12 @@ class Follower:
         step = steps[sub["step"]]["name"] if sub["step"] < len(steps) else ""
         where = f"batch {sub['batch']}/{len(subs)}"
         if phase == "approval":
-            question = f"step {step!r} of {where} asks for approval"
+            question = f"step {escape(repr(step))} of {where} asks for approval"
             flagged = self.yes or self.approve
             choices = {"a": "approve", "r": "refuse", "s": "stop the task"}
         elif phase == "wait_confirm":
             failed = ",".join(sub.get("failed_nodes") or []) or "?"
-            question = f"{where} failed on {failed}"
+            question = f"{where} failed on {escape(failed)}"
             flagged = self.yes
             choices = {
                 "c": "confirm and go on (the task will end fail)",
@@ -307,7 +311,9 @@ class Follower:
                 "s": "stop the task",
             }
         else:
-            why = f"paused after step {step!r}" if phase == "pause" else "waits to start"
+            why = (
+                f"paused after step {escape(repr(step))}" if phase == "pause" else "waits to start"
+            )
             question = f"{where} {why}"
             flagged = self.yes
             choices = {"n": "go on to the next", "s": "stop the task"}
@@ -320,7 +326,7 @@ class Follower:
             flag = "--approve or --yes" if phase == "approval" else "--yes"
             verb = "approve" if phase == "approval" else "confirm"
             raise CliError(
-                f"task {self.uuid} waits: {question}; answer it with "
+                f"task {self.uuid} waits: {Text.from_markup(question).plain}; answer it with "
                 f"`taskhub jobx {verb} {self.project} {self.uuid}`, or follow with {flag}",
                 code=FAILED,
             )
@@ -378,5 +384,7 @@ class Follower:
             )
             return INTERRUPTED
         task = self.api.stop(self.uuid)
-        self.st.out.print(f"task {self.uuid} stopped: {task.get('summary') or task['status']}")
+        self.st.out.print(
+            f"task {self.uuid} stopped: {escape(task.get('summary') or task['status'])}"
+        )
         return STOPPED

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .context import json_option, parse_vars, state
@@ -95,9 +96,9 @@ def list_tasks(project, status, name, limit, cursor):
             done, total = t["progress"]
             table.add_row(
                 t["uuid"],
-                t["name"],
-                t["group"],
-                t["user"],
+                escape(t["name"]),
+                escape(t["group"]),
+                escape(t["user"]),
                 _styled(t["status"]),
                 f"{done}/{total}",
                 t["starttime"] or "",
@@ -124,8 +125,9 @@ def show(project, uuid):
     def render(out: Console, found: dict[str, Any]) -> None:
         t = found["task"]
         out.print(
-            f"[bold]{t['uuid']}[/] job {t['name']} group {t['group']} by {t['user']}: "
-            f"{_styled(t['status'])}" + (f" - {t['summary']}" if t.get("summary") else "")
+            f"[bold]{t['uuid']}[/] job {escape(t['name'])} group {escape(t['group'])} "
+            f"by {escape(t['user'])}: {_styled(t['status'])}"
+            + (f" - {escape(t['summary'])}" if t.get("summary") else "")
         )
         out.print(
             f"started {t['starttime']}, {t['duration']:.1f} s; type {t['type']}; "
@@ -136,10 +138,10 @@ def show(project, uuid):
             table.add_row(
                 str(s["batch"]),
                 s["uuid"],
-                s["nodelist"],
+                escape(s["nodelist"]),
                 _styled(s["status"]) + (f" ({s['waiting']})" if s.get("waiting") else ""),
                 s["confirm"] or "",
-                ",".join(s.get("failed_nodes") or []),
+                escape(",".join(s.get("failed_nodes") or [])),
                 f"{s['duration']:.1f}",
             )
         out.print(table)
@@ -190,9 +192,9 @@ def logs(project, uuid, node, text, max_bytes):
         for e in entries:
             colour = "green" if e["status"] == "success" else "red"
             out.print(
-                f"[bold]== batch {e['batch']} step {e['step'] + 1} {e['step_name']} "
-                f"{e['node']}: [{colour}]{e['status']}[/] exit {e['exit_code']}"
-                + (f" {e['error']}" if e["error"] else "")
+                f"[bold]== batch {e['batch']} step {e['step'] + 1} {escape(e['step_name'])} "
+                f"{escape(e['node'])}: [{colour}]{e['status']}[/] exit {e['exit_code']}"
+                + (f" {escape(e['error'])}" if e["error"] else "")
                 + " ==[/]"
             )
             if e["output"]:
@@ -262,7 +264,10 @@ def stop(project, uuid):
     st = state()
     task = Jobx(st, project).stop(uuid)
     st.emit(
-        task, lambda out, t: out.print(f"task {t['uuid']} {_styled(t['status'])}: {t['summary']}")
+        task,
+        lambda out, t: out.print(
+            f"task {t['uuid']} {_styled(t['status'])}: {escape(t['summary'])}"
+        ),
     )
     return OK
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import profiles
@@ -40,7 +41,10 @@ def add(name, url, token, make_current):
         data["current"] = name
     path = profiles.save(data)
     done = {"profile": name, "url": url, "token": bool(token), "current": data["current"] == name}
-    st.emit(done, lambda out, d: out.print(f"saved profile {name} ({url}) in {path}"))
+    st.emit(
+        done,
+        lambda out, d: out.print(f"saved profile {name} ({escape(url)}) in {escape(str(path))}"),
+    )
     return OK
 
 
@@ -66,11 +70,11 @@ def list_profiles():
             table.add_row(
                 "*" if r["current"] else "",
                 r["profile"],
-                r["url"] or "",
+                escape(r["url"] or ""),
                 "set" if r["token"] else "none",
             )
         out.print(table)
-        out.print(f"file: {profiles.config_path()}")
+        out.print(f"file: {escape(str(profiles.config_path()))}")
 
     st.emit(rows, render)
     return OK

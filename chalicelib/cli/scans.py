@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
@@ -75,9 +76,9 @@ class Watch:
 
 def summary_table(out: Console, found: dict[str, Any]) -> None:
     issues = found.get("issues")
-    head = f"{found['scan']}: [bold]{found['result']}[/]"
+    head = f"{found['scan']}: [bold]{escape(found['result'])}[/]"
     if found.get("message"):
-        head += f" - {found['message']}"
+        head += f" - {escape(found['message'])}"
     out.print(head)
     table = Table("issues", "count", title=None)
     if issues is None:
@@ -218,7 +219,7 @@ def list_tca(org, team, repo, project, limit):
                 str(j["id"]),
                 {0: "waiting", 1: "running", 2: "closed", 3: "storing"}.get(j["state"], "?"),
                 str(j["result_code"]),
-                j.get("result_msg") or "",
+                escape(j.get("result_msg") or ""),
                 str(j.get("code_line_num") or ""),
             )
         out.print(table)
@@ -246,7 +247,7 @@ def show_tca(org, team, repo, project, job):
         table = Table("task", "part", "progress", "state", "result")
         for t in found["detail"]["tasks"]:
             table.add_row(
-                t["task_name"],
+                escape(t["task_name"]),
                 t.get("kind", ""),
                 f"{t['progress_rate']}%",
                 str(t["state"]),
@@ -323,11 +324,10 @@ def list_codearts(project, limit, page):
         table = Table("task", "name", "repository", "branch", "last check")
         for t in found["tasks"]:
             table.add_row(
-                t["task_id"],
-                t["task_name"],
-                t["git_url"],
-                t["git_branch"],
-                t.get("last_check_time") or "",
+                *(
+                    escape(str(t.get(k) or ""))
+                    for k in ("task_id", "task_name", "git_url", "git_branch", "last_check_time")
+                )
             )
         out.print(table)
         out.print(f"{found['total']} tasks")
@@ -360,7 +360,7 @@ def show_codearts(task):
             "duplication_ratio",
             "complexity_count",
         ):
-            table.add_row(key, str(d.get(key, "")))
+            table.add_row(key, escape(str(d.get(key, ""))))
         out.print(table)
 
     st.emit(detail, render)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import P, free_port, uuid
+from .conftest import HEADERS, P, free_port, uuid
 
 
 def test_json_list_show_and_logs(taskhub, jobx):
@@ -104,3 +104,20 @@ def test_approve_refuse_and_rollback_verbs(taskhub, jobx):
     body = back.json()
     assert body["task"]["uuid"] == deploy[:-1] + deploy[-1].upper()
     assert body["task"]["type"] == "rollback" and body["task"]["variables"]["version"] == "1"
+
+
+def test_names_that_look_like_markup_are_printed_as_they_are(taskhub, jobx):
+    step = {"name": "[/][red]odd", "plugin_type": "cmd", "script": "echo '[bold]x[/]'"}
+    status, body = jobx.call("POST", f"/jobx/job/{P}", {"name": "odd[/]", "steps": [step]}, HEADERS)
+    assert status == 200, body
+    task = uuid()
+    ran = taskhub(
+        "jobx", "run", P, "odd[/]", "--group", "one", "--uuid", task, "-f", "--node", "web1"
+    )
+    assert ran.code == 0, ran
+    assert "-- web1 - step 1 [/][red]odd --\n[bold]x[/]\n" in ran.out
+    shown = taskhub("jobx", "show", P, task)
+    assert shown.code == 0 and "job odd[/] group one" in shown.out
+    logs = taskhub("jobx", "logs", P, task)
+    assert "step 1 [/][red]odd web1" in logs.out and "[bold]x[/]" in logs.out
+    assert "odd[/]" in taskhub("jobx", "list", P, "--limit", "1").out
