@@ -162,7 +162,9 @@ class Follower:
             collected = self.stream.collected if self.stream else None
             self.st.emit({"task": task, "subtasks": subs, "output": collected, "exit": code})
             return code
-        word = {OK: "[green]success[/]", STOPPED: "[yellow]stopped[/]"}.get(code, "[red]fail[/]")
+        word = {OK: "[green]success[/]", STOPPED: "[yellow]stopped[/]"}.get(
+            code, f"[red]{task['status']}[/]"
+        )
         reason = f": {escape(task['summary'])}" if task.get("summary") and code != OK else ""
         self.st.out.print(
             f"task {self.uuid} {word}{reason} ({task['duration']:.1f} s)", highlight=False
