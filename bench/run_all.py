@@ -17,6 +17,7 @@ BENCHES = (
     "bench.scale",
     "bench.cold_start",
     "bench.docs_size",
+    "bench.cli_follow",
 )
 
 

@@ -10,7 +10,7 @@ credentials are not used: the task's are (given when it was made).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..core.auth import Principal
 from ..core.conditions import applied
@@ -20,6 +20,7 @@ from ..scans import queries, repos, scanning
 from ..scans.codes import CLOSED, OK, STORING, USER_CANCEL, WAITING, is_success
 from ..scans.models import JobModel
 from ..scans.schemas import ScanIn
+from ..scans.storing import progress_kind
 from . import tasks
 from .models import CheckTaskModel
 from .schemas import RunIn
@@ -33,6 +34,21 @@ class Progress:
     status: int | None  # None: never run
     ratio: str
     info: str
+    run: JobModel | None = None
+    parts: dict[str, int] = field(default_factory=dict)  # kind -> percent done
+
+
+def parts_of(job: JobModel, rows: list | None) -> dict[str, int]:
+    """Percent done per part of the run (lint, cc, dup, codecount): from its tools' shards
+    while it runs; once it stored, the parts it stored (each 100), with no more reads."""
+    if rows is None:
+        kinds = [k for k in (job.summary or {}) if k in ("lint", "cc", "dup", "cloc")]
+        return {("codecount" if k == "cloc" else k): 100 for k in kinds}
+    shares: dict[str, list[int]] = {}
+    for t in rows:
+        done = 100 if t.state == CLOSED else _share(t.done_count, t.shard_count)
+        shares.setdefault(progress_kind(t.module, t.task_name), []).append(done)
+    return {kind: sum(v) // len(v) for kind, v in shares.items()}
 
 
 def run(principal: Principal, task_id: str, body: RunIn, permission: str) -> JobModel:
@@ -79,18 +95,20 @@ def progress(principal: Principal, task_id: str, permission: str) -> Progress:
     if job is None:
         return Progress(None, "0%", "未执行检查")
     status = status_of(job)
+    stored = parts_of(job, None)
     if status == SUCCEEDED:
-        return Progress(status, "100%", "检查成功")
+        return Progress(status, "100%", "检查成功", job, stored)
     if status == STOPPED:
-        return Progress(status, "100%", "任务已中止")
+        return Progress(status, "100%", "任务已中止", job, stored)
     if status == FAILED:
-        return Progress(status, "100%", f"检查失败: {(job.result_msg or '')[:500]}")
+        return Progress(status, "100%", f"检查失败: {(job.result_msg or '')[:500]}", job, stored)
     if job.state == WAITING:
-        return Progress(status, "0%", "排队中")
+        return Progress(status, "0%", "排队中", job)
     parts = queries.tasks(job)
     done = [100 if t.state == CLOSED else _share(t.done_count, t.shard_count) for t in parts]
     ratio = min(99, sum(done) // len(done)) if done else 0
-    return Progress(status, f"{ratio}%", "结果入库中" if job.state == STORING else "检查中")
+    info = "结果入库中" if job.state == STORING else "检查中"
+    return Progress(status, f"{ratio}%", info, job, parts_of(job, parts))
 
 
 def _share(done: int, of: int | None) -> int:

@@ -59,8 +59,26 @@ def ran(job: JobModel) -> dict[str, Any]:
 
 def progress(found: Progress) -> dict[str, Any]:
     """ShowProgressDetailResponse: task_status 0 checking, 1 failed, 2 succeeded, 3 stopped,
-    null never run."""
-    return {"task_status": found.status, "progress": {"ratio": found.ratio, "info": found.info}}
+    null never run. Extras for followers: the run's `exec_id`, percent done per part, and
+    once it stored, the issues it opened and fixed and those left pending."""
+    answer: dict[str, Any] = {
+        "task_status": found.status,
+        "progress": {"ratio": found.ratio, "info": found.info},
+    }
+    if found.run is not None:
+        lint = (found.run.summary or {}).get("lint")
+        answer["exec_id"] = str(found.run.job_id)
+        answer["parts"] = [{"kind": k, "progress_rate": v} for k, v in found.parts.items()]
+        answer["issues"] = (
+            None
+            if lint is None
+            else {
+                "new": int(lint.get("issue_open_num", 0)),
+                "fixed": int(lint.get("issue_fix_num", 0)),
+                "open": int(lint.get("active_issue_num", 0)),
+            }
+        )
+    return answer
 
 
 def _head(task: CheckTaskModel, project: ProjectModel) -> dict[str, Any]:

@@ -12,7 +12,6 @@ the same data, minus those secrets.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import cursors, lazy
+from .documents import merge  # noqa: F401 - the export's pages joined, also by clients
 from .errors import BadRequest
 from .face import namespace_faces
 from .identity import service as identity
@@ -188,25 +188,6 @@ def walk(page: Page, at: Any, rows: Rows, emit: Emit, inner: Inner | None = None
             return None
         before, inner_start = after, None
     return {"o": before}
-
-
-def merge(document: dict[str, list[dict[str, Any]]], page: dict[str, list[dict[str, Any]]]):
-    """Add an export page to a document; an item whose members went on into this page
-    becomes one item again."""
-    for name, items in copy.deepcopy(page).items():
-        have = document.setdefault(name, [])
-        if have and items and _same_but_members(have[-1], items[0]):
-            have[-1]["members"].update(items[0]["members"])
-            items = items[1:]
-        have.extend(items)
-
-
-def _same_but_members(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if "members" not in a or "members" not in b:
-        return False
-    return {k: v for k, v in a.items() if k != "members"} == {
-        k: v for k, v in b.items() if k != "members"
-    }
 
 
 def members(ns: identity.Namespace, start: Any, limit: int) -> tuple[list[Any], Any]:

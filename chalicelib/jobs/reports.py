@@ -44,7 +44,10 @@ def get_task(project: str, task_uuid: str) -> dict[str, Any] | None:
         raise BadRequest("check format fail uuid", field="uuid")
     task = engine.load(task_uuid)
     if task is not None:
-        return render_task(task) if task.project == project else None
+        if task.project != project:
+            return None
+        steps = [{"name": s.get("name", ""), "kind": s.get("kind", "")} for s in task.steps]
+        return {**render_task(task), "steps": steps}
     deploy_of = deploy_uuid(task_uuid)
     deploy = engine.load(deploy_of) if deploy_of else None
     if deploy is None or deploy.project != project:
@@ -298,8 +301,9 @@ def node_output(
 
 
 LOG_ROWS = 500  # result lines of one log page
-LOG_OUTPUTS = 50  # node outputs of one step-log page
-LOG_BYTES = 1024 * 1024  # output bytes of one step-log page
+LOG_OUTPUTS = 50  # node outputs of one log page (S3 reads)
+LOG_BYTES = 1024 * 1024  # output bytes of one log page
+TASK_LOG_OUTPUT = 64 * 1024  # bytes of one node's output in the task's log (the rest: node route)
 
 
 def slave_log(
@@ -347,7 +351,18 @@ def _pages(task: TaskModel, position: dict[str, Any], prefix: Any) -> Any:
         start = None
 
 
+def _resume(batch: int, last: tuple[int, str] | None) -> str | None:
+    """The cursor of a page that goes on at `batch`: after the last row shown when that was
+    in the same batch (the key is exclusive), else from the batch's start."""
+    if last is not None and last[0] == batch:
+        return cursors.encode({"b": batch, "k": last[1]})
+    return cursors.encode({"b": batch})
+
+
 def task_log(task: TaskModel, position: dict[str, Any]) -> tuple[str, str | None]:
+    """The task's head, then per batch its result lines, each followed by that node's output
+    of the step (its first TASK_LOG_OUTPUT bytes, indented). A page ends after LOG_ROWS lines,
+    LOG_OUTPUTS outputs or LOG_BYTES of output, whichever comes first."""
     lines = []
     if not position:
         lines = [
@@ -357,10 +372,13 @@ def task_log(task: TaskModel, position: dict[str, Any]) -> tuple[str, str | None
             + (f" reason: {task.reason}" if task.reason else ""),
         ]
     batch, more = None, None
+    outputs = used = 0
+    last: tuple[int, str] | None = None
     for shown, (sub, row) in enumerate(_pages(task, position, lambda sub: "")):
-        if shown == LOG_ROWS:
-            more = cursors.encode({"b": sub.batch, "k": row.rk})
+        if shown == LOG_ROWS or outputs == LOG_OUTPUTS or used >= LOG_BYTES:
+            more = _resume(sub.batch, last)
             break
+        last = (sub.batch, row.rk)
         if sub.batch != batch:
             batch = sub.batch
             lines.append(
@@ -374,7 +392,26 @@ def task_log(task: TaskModel, position: dict[str, Any]) -> tuple[str, str | None
             f"{row.node}: {row.status} exit {row.exit_code} "
             f"{row.duration_ms}ms{(' ' + row.error) if row.error else ''}"
         )
+        if row.output_key and row.output_size:
+            wanted = min(TASK_LOG_OUTPUT, LOG_BYTES - used)
+            body = _output(row.output_key, wanted)
+            used += len(body)
+            outputs += 1
+            text = body.decode("utf-8", "replace")
+            lines += [f"    {line}" for line in text.splitlines()]
+            if row.output_size > len(body):
+                lines.append(f"    ... {row.output_size - len(body)} more bytes")
     return "\n".join(lines) + "\n", more
+
+
+def _output(key: str, size: int) -> bytes:
+    """The first `size` bytes of a stored output (one ranged GET)."""
+    s3 = aws.client("s3")
+    try:
+        got = s3.get_object(Bucket=settings().bucket, Key=key, Range=f"bytes=0-{size - 1}")
+    except s3.exceptions.NoSuchKey:  # past the bucket's lifecycle rule
+        return b"(output expired)\n"
+    return got["Body"].read()
 
 
 def step_log(task: TaskModel, index: int, position: dict[str, Any]) -> tuple[str, str | None]:
@@ -386,25 +423,18 @@ def step_log(task: TaskModel, index: int, position: dict[str, Any]) -> tuple[str
     )
     used = outputs = 0
     more = None
-    s3 = aws.client("s3")
+    last: tuple[int, str] | None = None
     for sub, row in _pages(task, position, lambda sub: f"{index:03d}#"):
         if outputs == LOG_OUTPUTS or used >= LOG_BYTES:
-            more = cursors.encode({"b": sub.batch, "k": row.rk})
+            more = _resume(sub.batch, last)
             break
+        last = (sub.batch, row.rk)
         parts.append(
             f"==== batch {sub.batch + 1} node {row.node}: {row.status} "
             f"exit {row.exit_code}{(' ' + row.error) if row.error else ''} ====\n"
         )
         if row.output_key:
-            try:
-                got = s3.get_object(
-                    Bucket=settings().bucket,
-                    Key=row.output_key,
-                    Range=f"bytes=0-{LOG_BYTES - used - 1}",
-                )
-                body = got["Body"].read()
-            except s3.exceptions.NoSuchKey:  # past the bucket's lifecycle rule
-                body = b"(output expired)\n"
+            body = _output(row.output_key, LOG_BYTES - used)
             used += len(body)
             outputs += 1
             parts.append(body.decode("utf-8", "replace"))

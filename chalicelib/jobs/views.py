@@ -216,6 +216,7 @@ def render_task(task: TaskModel) -> dict[str, Any]:
         "progress": progress(task),
         "phase": task.phase,
         "failed": task.failed,
+        "stopped": bool(task.stop),
         "max_fail": task.max_fail,
         "batch_mode": task.batch_mode,
         "rollback": task.decision,

@@ -33,6 +33,14 @@ USER_RESOLUTIONS = {2, 3, 4}  # closed by a user (no need to fix, false positive
 KINDS = {"lizard": "cc", "cpd": "dup", "codecount": "cloc"}
 
 
+def progress_kind(module: str, task_name: str) -> str:
+    """The part of a scan a task does, as progress names it: lint, cc, dup or codecount."""
+    if module == "codelint":
+        return "lint"
+    kind = KINDS.get(task_name, task_name)
+    return "codecount" if kind == "cloc" else kind
+
+
 class ProjectStoring(Unavailable):
     """Another job of the project is storing; the message comes back shortly."""
 

@@ -11,6 +11,7 @@ from ..scans import schemes
 from ..scans.codes import range_text
 from ..scans.models import IssueModel, JobModel, ProjectModel, RepoModel, SchemeModel, TaskModel
 from ..scans.owners import Owner
+from ..scans.storing import progress_kind
 from ..scans.tools import linters
 
 SEVERITY_NAMES = {"1": "fatal", "2": "error", "3": "warning", "4": "info"}
@@ -175,6 +176,7 @@ def task_row(task: TaskModel) -> dict[str, Any]:
         "id": task.task_id,
         "module": task.module,
         "task_name": task.task_name,
+        "kind": progress_kind(task.module, task.task_name),
         "progress_rate": progress(task),
         "state": task.state,
         "result_code": task.result_code,

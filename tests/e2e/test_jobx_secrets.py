@@ -6,6 +6,7 @@ the server runs as root (as on CI), so it cannot read the server's or the warden
 from __future__ import annotations
 
 import os
+import urllib.request
 
 from .conftest import ADMIN_TOKEN, wait_for
 
@@ -56,6 +57,14 @@ def test_a_step_reads_no_secret_of_the_server(fresh_server):
     )[1]["data"]["output"]
     assert ADMIN_TOKEN not in out and TOWER_SECRET not in out, out
     assert "TASKHUB_" not in out and "AWS_SECRET" not in out, out
+    # the task's text log carries the same output, and no more of the server's secrets
+    request = urllib.request.Request(
+        f"{server.base}/jobx/slave/any/log/{body['uuid']}", headers=TOKEN
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        log = response.read().decode()
+    assert f"    {out.split()[0]}\n" in log, log
+    assert ADMIN_TOKEN not in log and TOWER_SECRET not in log and "TASKHUB_" not in log, log
     uid = int(out.split()[0])
     if os.geteuid() == 0:  # the server runs as root: the step does not
         assert uid != 0

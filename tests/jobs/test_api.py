@@ -273,6 +273,9 @@ def test_slave_log_of_a_task_and_of_one_step(jobx, api):
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
     text = response.body.decode()
     assert "batch 2/2 [n02] success" in text and "n01: success exit 0" in text
+    # each node's result line is followed by its output of the step
+    assert "n01: success exit 0" in text.split("    hello from n01\n")[0].splitlines()[-1]
+    assert "    hello from n02\n" in text
     response = api.client.http.get(f"/jobx/slave/any/log/{uuid}{step['uuid']}cmd", headers=MEMBER)
     assert (
         "hello from n01\n" in response.body.decode()
@@ -282,6 +285,30 @@ def test_slave_log_of_a_task_and_of_one_step(jobx, api):
     assert (
         api.client.http.get("/jobx/slave/any/log/AAAAAAAAAAAA", headers=MEMBER).status_code == 404
     )
+
+
+def test_the_task_log_pages_by_outputs_read_and_caps_each_output(jobx, api, monkeypatch):
+    from chalicelib.jobs import reports
+
+    jobx.group(node="n01,n02,n03")
+    jobx.job(
+        steps=[{"name": "say", "plugin_type": "cmd", "script": 'printf "%0300d" 0; echo $node'}]
+    )
+    uuid = jobx.run()
+    drain()
+    monkeypatch.setattr(reports, "LOG_OUTPUTS", 2)
+    monkeypatch.setattr(reports, "TASK_LOG_OUTPUT", 100)
+    first = api.client.http.get(f"/jobx/slave/any/log/{uuid}", headers=MEMBER)
+    cursor = first.headers["X-Taskhub-Cursor"]
+    rest = api.client.http.get(f"/jobx/slave/any/log/{uuid}?cursor={cursor}", headers=MEMBER)
+    assert "X-Taskhub-Cursor" not in rest.headers
+    text = first.body.decode() + rest.body.decode()
+    assert [line.split()[4] for line in text.splitlines() if " step 1 " in line] == [
+        "n01:",
+        "n02:",
+        "n03:",
+    ]
+    assert text.count("    " + "0" * 100 + "\n") == 3 and text.count("... 204 more bytes") == 3
 
 
 def test_third_party_flow(jobx):
