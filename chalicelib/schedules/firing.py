@@ -29,6 +29,7 @@ log = logging.getLogger("taskhub.schedules")
 
 GRACE_S = 120  # a slot fires only this close to its time
 LEASE_S = 120  # a claim not recorded after this long is driven again
+COUNTS = ("fired", "refused", "failed", "missed", "skipped", "errors")
 GIVE_UP_S = 900  # a claim still not submitted this long after its slot is recorded failed
 
 
@@ -39,8 +40,12 @@ def tick(now: float | None = None, budget_s: float = 50.0, page: int = 100) -> d
     for key in deadlines.due(
         ScheduleModel.by_due, ScheduleModel.next_run, "s", store.SHARDS, moment, budget_s, page
     ):
-        _one(key.owner, key.sid, moment, counts)
-    return {k: counts[k] for k in ("fired", "refused", "failed", "missed", "skipped")}
+        try:
+            _one(key.owner, key.sid, moment, counts)
+        except Exception:  # the store failing: its claim, if made, is driven again later
+            log.exception("schedule %s/%s: not fired this tick", key.owner, key.sid)
+            counts["errors"] += 1
+    return {k: counts[k] for k in COUNTS}
 
 
 def _one(owner: str, sid: str, now: int, counts: Counter) -> None:

@@ -32,7 +32,12 @@ def local_steps(monkeypatch):
 def crontabs(api, apply_workspace):
     document = workspace()
     document["users"].append(
-        {"uuid": "PAdmin01", "name": "PA", "email": "pa@x.io", "token": ADMIN_USER["Authorization"][7:]}
+        {
+            "uuid": "PAdmin01",
+            "name": "PA",
+            "email": "pa@x.io",
+            "token": ADMIN_USER["Authorization"][7:],
+        }
     )
     document["namespaces"][0]["members"]["PAdmin01"] = "admin"
     apply_workspace(document)

@@ -34,7 +34,9 @@ def test_create_list_get_edit_switch_delete(crontabs):
         "available": 0,
         "unavailable": 1,
     }
-    assert crontabs.ok("DELETE", f"/crontab/{PROJECT}/{made['id']}", headers=ADMIN_USER)["data"] == 1
+    assert (
+        crontabs.ok("DELETE", f"/crontab/{PROJECT}/{made['id']}", headers=ADMIN_USER)["data"] == 1
+    )
     assert crontabs.listing() == []
     status, body = crontabs.call("GET", f"/crontab/{PROJECT}/{made['id']}")
     assert status == 404 and body == {"stat": False, "info": f"crontab {made['id']} not found"}
