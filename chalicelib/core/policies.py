@@ -207,7 +207,7 @@ FUNCTIONS: dict[str, Grant] = {
     "fire_schedules": Grant(
         tables={
             "schedules": (*READ, "dynamodb:UpdateItem"),
-            **dict.fromkeys(IDENTITY_READ + ("jobx-jobs", "jobx-groups", "jobx-nodes"), READ),
+            **dict.fromkeys((*IDENTITY_READ, "jobx-jobs", "jobx-groups", "jobx-nodes"), READ),
             **dict.fromkeys(SCAN_READ, READ),
             **dict.fromkeys(JOBX_SUBMIT + SCAN_SUBMIT, READ + SUBMIT),
         },

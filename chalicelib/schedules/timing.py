@@ -9,6 +9,7 @@ that a spring-forward skips fires at the first moment after the gap (croniter's 
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,7 @@ from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, 
 
 from ..core.errors import BadRequest
 
+_RANDOM = re.compile(r"(?<![A-Za-z])[RrHh](?![A-Za-z])")
 MAX_COUNT = 1000  # slots counted per gap; a longer gap is recorded as at least this many
 RECENT = 20  # missed slots kept per schedule, the newest
 
@@ -29,7 +31,7 @@ def check_cron(expression: str) -> str:
         valid = croniter.is_valid(text)
     except (CroniterError, ValueError, TypeError):
         valid = False
-    if not valid:
+    if not valid or _RANDOM.search(text):  # croniter's R (random) and H (hashed) vary by instance
         raise BadRequest(f"not a valid cron expression: {text[:64]}", field="cron")
     return text
 

@@ -47,6 +47,7 @@ def test_create_list_get_edit_switch_delete(crontabs):
     [
         ({"cron": "61 * * * *"}, "check format fail cron: not a valid cron expression: 61 * * * *"),
         ({"cron": "* * * *"}, "check format fail cron: cron takes five fields"),
+        ({"cron": "R * * * *"}, "check format fail cron: not a valid cron expression: R"),
         ({"cron": "0 0 31 2 *"}, "check format fail cron: cron 0 0 31 2 * never fires"),
         ({"timezone": "Mars/Olympus"}, "check format fail timezone: unknown IANA time zone"),
         ({"jobname": "nope"}, "check format fail jobname: job nope not found"),
