@@ -114,12 +114,15 @@ def _submit(item: ScheduleModel, slot: int, now: int, counts: Counter, *, versio
         )
     counts[outcome.result if outcome.result != "submitted" else "fired"] += 1
     if outcome.result != "submitted":
-        log.warning("schedule %s/%s slot %s %s: %s", item.owner, item.sid, slot, *_say(outcome))
+        log.warning(
+            "schedule %s/%s slot %s %s: %s",
+            item.owner,
+            item.sid,
+            slot,
+            outcome.result,
+            outcome.detail,
+        )
     _record(item, slot, now, outcome, version)
-
-
-def _say(outcome: targets.Outcome) -> tuple[str, str]:
-    return outcome.result, outcome.detail
 
 
 def _record(item: ScheduleModel, slot: int, now: int, outcome: targets.Outcome, version: int):
