@@ -22,8 +22,9 @@ has `*` for an action or resource outside `NO_RESOURCE_LEVEL`.
   the secret key (a repository's credentials are encrypted with it).
 - `scan_reaper` re-drives and times out scan jobs.
 - `fire_schedules` fires cron schedules: its own table, reading who may run what (users,
-  namespaces, memberships), and submitting as the JOBX and scan faces do (a task's or a scan
-  job's tables, the engines' queues), nothing that reads or writes results or secrets.
+  namespaces, memberships), and submitting as the JOBX, TCA and CodeArts faces do (a task's
+  or a scan job's tables, a check task's last run, the engines' queues), nothing that reads
+  or writes results or secrets.
 
 Every function writes only its own log group (the template creates it, so no
 `logs:CreateLogGroup`) and sends X-Ray segments (active tracing).
@@ -210,6 +211,7 @@ FUNCTIONS: dict[str, Grant] = {
             **dict.fromkeys((*IDENTITY_READ, "jobx-jobs", "jobx-groups", "jobx-nodes"), READ),
             **dict.fromkeys(SCAN_READ, READ),
             **dict.fromkeys(JOBX_SUBMIT + SCAN_SUBMIT, READ + SUBMIT),
+            "codearts-tasks": (*READ, "dynamodb:UpdateItem"),  # a check task's last run
         },
         queues={"jobx": SEND, "scans": SEND},
     ),

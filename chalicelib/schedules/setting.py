@@ -35,7 +35,7 @@ def check(kind: str, target: dict[str, Any], spec: Spec, now: float | None = Non
         if kind == JOBX_KIND:
             targets.check_jobx(target, spec.run_as)
         else:
-            targets.scan_project(target, targets.principal(spec.run_as))
+            targets.check_scan(target, targets.principal(spec.run_as))
     except Refused as exc:
         raise BadRequest(exc.message, field="run_as") from None
     return next_run
@@ -139,7 +139,7 @@ def switch(item: ScheduleModel, enabled: bool, user: str, label: str) -> Schedul
                 if current.kind == JOBX_KIND:
                     targets.check_jobx(current.target, run_as)
                 else:
-                    targets.scan_project(current.target, targets.principal(run_as))
+                    targets.check_scan(current.target, targets.principal(run_as))
             except Refused as exc:
                 raise BadRequest(exc.message, field="run_as") from None
             next_run = timing.after(current.cron, current.timezone, ids.now_s())

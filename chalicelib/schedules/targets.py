@@ -1,8 +1,10 @@
 """What a schedule runs, and as whom: a JOBX job (as `POST /jobx/task/{projectid}/job/byname`
-submits it) or a TCA scan project (as `scans/create` does), through those domains' services.
+submits it), a TCA scan project (as `scans/create` does) or a CodeArts check task (as its
+`run` does), through those domains' services.
 
 `run_as` must hold the permission a person would need to submit it by hand (JOBX `write` on
-the project, TCA `write` on the team), when the schedule is set and again at each firing.
+the project, TCA `write` on the team, CodeArts `task:execute` in the project), when the
+schedule is set and again at each firing.
 A firing submits with an id derived from (schedule, slot): a JOBX task uuid, a scan's
 idempotency key, so a repeated submission of one slot gives back what the first one made.
 """
@@ -14,6 +16,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codearts import FACE as CODEARTS
 from ..core import ids
 from ..core.auth import Principal
 from ..core.errors import BadRequest, Forbidden, NotFound, TaskhubError
@@ -23,6 +26,7 @@ from ..scans import FACE_TCA
 
 JOBX_KIND, SCAN_KIND = "jobx", "scan"
 RUN_PERMISSION = "write"  # JOBX's and TCA's, to start a task or a scan
+CODEARTS_RUN = "task:execute"  # CodeArts', to run a check task
 
 
 @dataclass
@@ -45,7 +49,17 @@ class Refused(TaskhubError):
 def owner_of(kind: str, target: dict[str, Any]) -> str:
     if kind == JOBX_KIND:
         return f"{JOBX}:{target['project']}"
+    if is_codearts(target):
+        return f"{CODEARTS}:{target['project']}"
     return f"{FACE_TCA}:{target['team']}"
+
+
+def is_codearts(target: dict[str, Any]) -> bool:
+    return target.get("face") == CODEARTS
+
+
+def permission_of(face: str) -> str:
+    return CODEARTS_RUN if face == CODEARTS else RUN_PERMISSION
 
 
 def principal(run_as: str) -> Principal:
@@ -59,8 +73,9 @@ def principal(run_as: str) -> Principal:
 
 
 def _require(who: Principal, face: str, ns_id: str) -> None:
-    if not who.can(face, ns_id, RUN_PERMISSION):
-        raise Refused(f"user {who.uuid} has no {RUN_PERMISSION} permission in {face} {ns_id}")
+    permission = permission_of(face)
+    if not who.can(face, ns_id, permission):
+        raise Refused(f"user {who.uuid} has no {permission} permission in {face} {ns_id}")
 
 
 # ---- JOBX ----------------------------------------------------------------------------------
@@ -111,6 +126,21 @@ def _submit_jobx(owner: str, sid: str, target: dict[str, Any], who: Principal, s
 # ---- scans ---------------------------------------------------------------------------------
 
 
+def check_scan(target: dict[str, Any], who: Principal) -> None:
+    """The TCA project or CodeArts task is there, and run_as may scan it."""
+    if is_codearts(target):
+        codearts_task(target, who)
+    else:
+        scan_project(target, who)
+
+
+def codearts_task(target: dict[str, Any], who: Principal):
+    from ..codearts import tasks
+
+    _require(who, CODEARTS, target["project"])
+    return tasks.get(who, target["task_id"], CODEARTS_RUN, project_id=target["project"])
+
+
 def scan_project(target: dict[str, Any], who: Principal):
     """(repository, project) of a TCA target, if run_as may scan there."""
     from ..scans import owners, projects, repos
@@ -126,10 +156,20 @@ def _submit_scan(owner: str, sid: str, target: dict[str, Any], who: Principal, s
     from ..scans import scanning
     from ..scans.schemas import ScanIn
 
+    key = f"schedule:{owner}:{sid}:{slot}"
+    if is_codearts(target):
+        from ..codearts import runs
+        from ..codearts.schemas import RunIn
+
+        codearts_task(target, who)
+        job = runs.run(
+            who, target["task_id"], RunIn(), CODEARTS_RUN, key=key, created_from="schedule"
+        )
+        return {"job": job.job_id, "scan": job.scan_id}
     repo, project = scan_project(target, who)
     body = ScanIn(created_from="schedule")
     name = who.user.name or who.uuid
-    job = scanning.create(repo, project, body, name, f"schedule:{owner}:{sid}:{slot}")
+    job = scanning.create(repo, project, body, name, key)
     return {"job": job.job_id, "scan": job.scan_id}
 
 

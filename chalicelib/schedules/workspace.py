@@ -1,13 +1,14 @@
 """Schedules in the workspace document: section `schedules`, after the JOBX inventory and
 the TCA projects it may name. An item is a JOBX run (`jobx`: project, job, group,
-variables) or a TCA scan project (`scan`: team, repository URL, branch and scheme, as
-`tca_projects` names it), with its cron, zone, switch and `run_as`.
+variables), a TCA scan project (`scan`: team, repository URL, branch and scheme, as
+`tca_projects` names it) or a CodeArts check task (`codearts`: project and task id), with
+its cron, zone, switch and `run_as`.
 
 An item is named by its owner (the project or team) and its `name`, which the document
 keeps unique per owner; applying it again changes nothing. Checks come before any write:
 the expression and zone, that run_as exists and may run the target (in the store or in the
 document's own users and namespaces), and that the target exists (a JOBX job and group in
-the store; a scan project in the store or in the document). Export pages through the
+the store; a scan project in the store or in the document; a CodeArts task in the store). Export pages through the
 schedules by kind (a keys-only index, then BatchGet), never a Scan.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from ..codearts import FACE as CODEARTS
 from ..core import cursors, workspace
 from ..core.auth import permissions_for
 from ..core.errors import BadRequest, TaskhubError
@@ -28,7 +30,7 @@ from ..scans import FACE_TCA
 from . import setting, store, timing
 from .models import ScheduleModel
 from .schemas import USER_UUID
-from .targets import JOBX_KIND, RUN_PERMISSION, SCAN_KIND, owner_of
+from .targets import JOBX_KIND, SCAN_KIND, is_codearts, owner_of, permission_of
 
 CREATOR = "workspace"
 KINDS = (JOBX_KIND, SCAN_KIND)
@@ -56,6 +58,11 @@ class ScanTarget(Strict):
         return canonical(value)
 
 
+class CodeArtsTarget(Strict):
+    project: str = Field(min_length=1, max_length=64)
+    task_id: str = Field(min_length=1, max_length=64)
+
+
 class ScheduleItem(Strict):
     name: str = Field(min_length=1, max_length=128)
     cron: str = Field(min_length=1, max_length=256)
@@ -64,11 +71,12 @@ class ScheduleItem(Strict):
     run_as: str = Field(pattern=USER_UUID)
     jobx: JobxTarget | None = None
     scan: ScanTarget | None = None
+    codearts: CodeArtsTarget | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> ScheduleItem:
-        if (self.jobx is None) == (self.scan is None):
-            raise ValueError("a schedule runs either a jobx job or a scan project")
+        if [self.jobx, self.scan, self.codearts].count(None) != 2:
+            raise ValueError("a schedule runs one of a jobx job, a scan project or a codearts task")
         return self
 
     @property
@@ -79,7 +87,18 @@ class ScheduleItem(Strict):
     def owner(self) -> str:
         if self.jobx is not None:
             return owner_of(JOBX_KIND, {"project": self.jobx.project})
+        if self.codearts is not None:
+            return owner_of(SCAN_KIND, {"face": CODEARTS, "project": self.codearts.project})
         return owner_of(SCAN_KIND, {"team": self.scan.team})
+
+    @property
+    def namespace(self) -> tuple[str, str]:
+        """The face and namespace whose permission run_as needs."""
+        if self.jobx is not None:
+            return JOBX, self.jobx.project
+        if self.codearts is not None:
+            return CODEARTS, self.codearts.project
+        return FACE_TCA, self.scan.team
 
     @property
     def label(self) -> str:
@@ -100,13 +119,13 @@ def _may_run(plan: Plan, user_uuid: str, face: str, ns_id: str) -> bool:
     for ns in chain:
         planned = namespaces.get((face, ns))
         if planned is not None and user_uuid in planned.members:
-            return RUN_PERMISSION in permissions_for(face, planned.members[user_uuid])
+            return permission_of(face) in permissions_for(face, planned.members[user_uuid])
     user = identity.get_user(user_uuid)
     if user is None:
         return False
     if user.is_admin:
         return True
-    return RUN_PERMISSION in permissions_for(face, identity.role_in(user_uuid, face, ns_id))
+    return permission_of(face) in permissions_for(face, identity.role_in(user_uuid, face, ns_id))
 
 
 def _check_jobx(item: ScheduleItem) -> None:
@@ -117,6 +136,16 @@ def _check_jobx(item: ScheduleItem) -> None:
         catalog.group_by_name(item.jobx.project, item.jobx.group)
     except TaskhubError as exc:
         raise BadRequest(f"{item.label}: {exc.message}") from None
+
+
+def _check_codearts(item: ScheduleItem) -> None:
+    from ..codearts import tasks
+
+    if not tasks.exists(item.codearts.task_id, item.codearts.project):
+        raise BadRequest(
+            f"{item.label}: unknown task {item.codearts.task_id} of codearts project "
+            f"{item.codearts.project}"
+        )
 
 
 def _check_scan(item: ScheduleItem, plan: Plan, stored) -> None:
@@ -163,13 +192,16 @@ def _check(items: list[ScheduleItem], plan: Plan) -> None:
             raise BadRequest(f"{item.label}: {exc.message}") from None
         if not plan.user_exists(item.run_as):
             raise BadRequest(f"{item.label}: unknown user {item.run_as}")
-        face, ns = (JOBX, item.jobx.project) if item.jobx else (FACE_TCA, item.scan.team)
+        face, ns = item.namespace
         if not _may_run(plan, item.run_as, face, ns):
             raise BadRequest(
-                f"{item.label}: user {item.run_as} has no {RUN_PERMISSION} permission in {face} {ns}"
+                f"{item.label}: user {item.run_as} has no {permission_of(face)} permission "
+                f"in {face} {ns}"
             )
         if item.jobx is not None:
             _check_jobx(item)
+        elif item.codearts is not None:
+            _check_codearts(item)
         else:
             _check_scan(item, plan, stored)
         names = [s.name for s in store.of_owner(item.owner)]
@@ -183,6 +215,8 @@ def _check(items: list[ScheduleItem], plan: Plan) -> None:
 def _target(item: ScheduleItem, stored) -> dict[str, Any]:
     if item.jobx is not None:
         return item.jobx.model_dump()
+    if item.codearts is not None:
+        return {"face": CODEARTS, **item.codearts.model_dump()}
     found = _project(item.scan, stored)
     if found is None:  # checked, and tca_projects has been applied
         raise BadRequest(f"{item.label}: the scan project is not there")
@@ -269,6 +303,8 @@ def _item(schedule: ScheduleModel, _: list[Any]) -> list[dict[str, Any]]:
     target = schedule.target or {}
     if schedule.kind == JOBX_KIND:
         out["jobx"] = {k: target.get(k) for k in ("project", "jobname", "group", "variable")}
+    elif is_codearts(target):
+        out["codearts"] = {k: target.get(k) for k in ("project", "task_id")}
     else:
         out["scan"] = {k: target.get(k) for k in ("team", "repo", "branch", "scheme")}
     return [out]

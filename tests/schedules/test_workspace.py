@@ -76,7 +76,7 @@ def test_apply_is_idempotent_and_export_round_trips(crontabs, apply_workspace, e
         ({"run_as": "Ghost001"}, "unknown user Ghost001"),
         ({"run_as": "Viewer01"}, "user Viewer01 has no write permission in jobx p1"),
         ({"jobx": {"project": PROJECT, "jobname": "gone", "group": "g1"}}, "job gone not found"),
-        ({"jobx": None}, "either a jobx job or a scan project"),
+        ({"jobx": None}, "one of a jobx job, a scan project or a codearts task"),
     ],
 )
 def test_a_bad_schedule_writes_nothing(crontabs, api, admin, change, message):
