@@ -56,7 +56,20 @@ def _one(owner: str, sid: str, now: int, counts: Counter) -> None:
         if (item.pending_until or 0) > now:
             counts["skipped"] += 1  # another tick holds this claim
             return
-        _submit(item, int(item.pending_slot), now, counts, version=int(item.version or 0))
+        version = int(item.version or 0)
+        target = ScheduleModel(owner, sid)
+        if not applied(  # take the claim over, so one tick drives it again
+            lambda: target.update(
+                actions=[
+                    ScheduleModel.pending_until.set(now + LEASE_S),
+                    ScheduleModel.version.set(version + 1),
+                ],
+                condition=ScheduleModel.version == version,
+            )
+        ):
+            counts["skipped"] += 1
+            return
+        _submit(item, int(item.pending_slot), now, counts, version=version + 1)
         return
     try:
         due = timing.due(item.cron, item.timezone, int(item.next_run), now, GRACE_S)
