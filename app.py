@@ -66,6 +66,14 @@ def scan_reaper(event):
     worker.reap()
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def fire_schedules(event):
+    """Cron schedules: fire the JOBX runs and scans due this minute, each slot at most once."""
+    from chalicelib.schedules import firing
+
+    firing.run()
+
+
 if settings().embedded:
     from chalicelib.core import embedded
 

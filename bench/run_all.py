@@ -15,6 +15,7 @@ BENCHES = (
     "bench.scan_engine",
     "bench.codearts_calls",
     "bench.scale",
+    "bench.schedules",
     "bench.cold_start",
     "bench.docs_size",
     "bench.cli_follow",

@@ -285,6 +285,7 @@ def test_alarms_cover_queues_functions_api_tables_and_reapers(packaged, stage):
         f"taskhub-{stage}-api-5xx-rate",
         f"taskhub-{stage}-ScanJobsReaped",
         f"taskhub-{stage}-JobxTasksReaped",
+        f"taskhub-{stage}-SchedulesFailed",
     } <= names
     query = next(
         a for a in alarms.values() if a["Properties"]["AlarmName"].endswith("ScanJobsReaped")

@@ -51,15 +51,24 @@ def parts_of(job: JobModel, rows: list | None) -> dict[str, int]:
     return {kind: sum(v) // len(v) for kind, v in shares.items()}
 
 
-def run(principal: Principal, task_id: str, body: RunIn, permission: str) -> JobModel:
+def run(
+    principal: Principal,
+    task_id: str,
+    body: RunIn,
+    permission: str,
+    *,
+    key: str | None = None,
+    created_from: str = "codearts",
+) -> JobModel:
+    """`key`: an idempotency key, as the scan engine takes one (a schedule's slot)."""
     task = tasks.get(principal, task_id, permission)
     if body.git_url and repos.checked_url(body.git_url) != task.git_url:
         raise BadRequest("git_url is not the task's repository", field="git_url")
     if body.git_branch and body.git_branch != task.git_branch:
         raise BadRequest("git_branch is not the task's branch", field="git_branch")
     repo, project = tasks.scan_target(task)
-    scan = ScanIn(incr_scan=task.task_type == "inc", created_from="codearts")
-    job = scanning.create(repo, project, scan, tasks.creator(principal))
+    scan = ScanIn(incr_scan=task.task_type == "inc", created_from=created_from)
+    job = scanning.create(repo, project, scan, tasks.creator(principal), key)
     applied(
         lambda: task.update(
             actions=[

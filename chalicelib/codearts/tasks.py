@@ -76,6 +76,17 @@ def get(
     return task
 
 
+def exists(task_id: str, project_id: str) -> bool:
+    """Whether the project has this task (one GetItem), for a check that has no caller."""
+    if not TASK_ID.fullmatch(task_id):
+        return False
+    try:
+        task = CheckTaskModel.get(task_id, consistent_read=True, attributes_to_get=["project"])
+    except DoesNotExist:
+        return False
+    return task.project == project_id
+
+
 def scan_project(task: CheckTaskModel):
     """The task's project on the engine."""
     return projects.get(task.repo_id, task.scan_project)

@@ -21,6 +21,10 @@ has `*` for an action or resource outside `NO_RESOURCE_LEVEL`.
 - `scan_queue` runs the scan engine: the scan tables, its own queue, the scan blobs, and
   the secret key (a repository's credentials are encrypted with it).
 - `scan_reaper` re-drives and times out scan jobs.
+- `fire_schedules` fires cron schedules: its own table, reading who may run what (users,
+  namespaces, memberships), and submitting as the JOBX, TCA and CodeArts faces do (a task's
+  or a scan job's tables, a check task's last run, the engines' queues), nothing that reads
+  or writes results or secrets.
 
 Every function writes only its own log group (the template creates it, so no
 `logs:CreateLogGroup`) and sends X-Ray segments (active tracing).
@@ -60,6 +64,17 @@ SCAN_RUN = (
     "scan-counters",
 )
 SCAN_READ = ("scan-repos", "scan-schemes")
+SUBMIT = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:TransactWriteItems")
+IDENTITY_READ = ("users", "namespaces", "memberships")
+JOBX_SUBMIT = (
+    "jobx-names",
+    "jobx-counters",
+    "jobx-tasks",
+    "jobx-plans",
+    "jobx-stats",
+    "jobx-oplog",
+)
+SCAN_SUBMIT = ("scan-claims", "scan-counters", "scan-jobs", "scan-tasks", "scan-projects")
 JOBX_OUTPUT = "jobx/output/"
 SCANS = "scans/"
 ALL_TABLES = "*"  # in a Grant: every table of the registry, each named
@@ -189,6 +204,16 @@ FUNCTIONS: dict[str, Grant] = {
             for name in ("scan-jobs", "scan-tasks", "scan-shards", "scan-projects")
         },
         queues={"scans": SEND},
+    ),
+    "fire_schedules": Grant(
+        tables={
+            "schedules": (*READ, "dynamodb:UpdateItem"),
+            **dict.fromkeys((*IDENTITY_READ, "jobx-jobs", "jobx-groups", "jobx-nodes"), READ),
+            **dict.fromkeys(SCAN_READ, READ),
+            **dict.fromkeys(JOBX_SUBMIT + SCAN_SUBMIT, READ + SUBMIT),
+            "codearts-tasks": (*READ, "dynamodb:UpdateItem"),  # a check task's last run
+        },
+        queues={"jobx": SEND, "scans": SEND},
     ),
 }
 

@@ -37,6 +37,8 @@ PERIOD_S = 300
 # The reapers' counts of stuck work (emitted with powertools Metrics in this namespace).
 METRICS_NAMESPACE = "taskhub"
 REAPED = {"scan_reaper": "ScanJobsReaped", "jobx_reaper": "JobxTasksReaped"}
+# The scheduler's count of slots it could not submit (a job, group or project gone).
+SCHEDULES_FAILED = ("fire_schedules", "SchedulesFailed")
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -342,6 +344,17 @@ def _alarms(app: Any, stage: str, deploy: dict[str, Any]) -> dict[str, Any]:
             topic,
             Threshold=alarms["reaped_threshold"],
             Metrics=[{"Id": "reaped", "Expression": query, "Period": PERIOD_S, "ReturnData": True}],
+        )
+    function, metric = SCHEDULES_FAILED
+    if function in function_names(app):
+        query = f"SELECT SUM({metric}) FROM {METRICS_NAMESPACE} WHERE stage = '{stage}'"  # noqa: S608
+        out[f"Alarm{_logical(metric)}"] = _alarm(
+            f"{prefix}-{metric}",
+            f"{function} could not submit a schedule's slot ({metric} > 0 in "
+            f"{PERIOD_S // 60} minutes): its job, group or project is gone, or its domain refused it.",
+            topic,
+            Threshold=0,
+            Metrics=[{"Id": "failed", "Expression": query, "Period": PERIOD_S, "ReturnData": True}],
         )
     return out
 

@@ -445,3 +445,8 @@ def third_stop(request: FaceRequest):
         return _third({"stat": True, "info": info, "uuid": target.uuid})
     runs.stop_task(target.project, user, target.uuid, norollback=target is deploy)
     return _third({"stat": True, "uuid": target.uuid, "msg": "ok"})
+
+
+# ---- crontabs (the schedules domain registers its routes on this face) ---------------------
+
+from ..schedules import api as _crontabs  # noqa: E402, F401
