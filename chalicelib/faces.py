@@ -21,6 +21,7 @@ FACE_MODULES = (
     "chalicelib.tca.api",
     "chalicelib.tca.analysis",
     "chalicelib.codearts.api",
+    "chalicelib.console.api",
 )
 
 
