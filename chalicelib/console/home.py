@@ -63,7 +63,7 @@ def _org_teams(principal: Principal, orgs: list[str]) -> list[Namespace]:
     """The teams of the TCA organisations the caller belongs to (they inherit its role)."""
     if not orgs:
         return []
-    teams = identity.namespaces_of_face("tca", HOME_LIMIT * 4, None, kind="team")
+    teams = identity.namespaces_of_face("tca", HOME_LIMIT * 4, None)
     return [ns for ns, _ in teams if ns.parent in orgs][:HOME_LIMIT]
 
 
