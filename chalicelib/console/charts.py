@@ -92,26 +92,28 @@ def trend(points: Sequence[tuple[str, int]], *, label: str, width: int = 460) ->
     if not points:
         return f'<p class="muted">No {esc(label.lower())} yet.</p>'
     height, pad, bottom = 160, 36, 22
+    top_pad = 22
     top = max(v for _, v in points) or 1
     n = len(points)
     step = (width - 2 * pad) / max(1, n - 1)
 
     def xy(i: int, v: int) -> tuple[float, float]:
         x = pad + (i * step if n > 1 else (width - 2 * pad) / 2)
-        return x, 8 + (height - bottom - 16) * (1 - v / top)
+        return x, top_pad + (height - bottom - top_pad - 4) * (1 - v / top)
 
     coords = [xy(i, v) for i, (_, v) in enumerate(points)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     parts = [
         f'<line x1="{pad}" y1="{height - bottom}" x2="{width - pad}" y2="{height - bottom}" '
         'stroke="#d1d9e0"/>',
-        f'<text x="4" y="14" font-size="11" fill="#59636e">{top:,}</text>',
         f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2"/>',
     ]
     for (x, y), (name, value) in zip(coords, points, strict=True):
         parts.append(
             f'<circle class="point" data-x="{esc(name)}" data-value="{value}" cx="{x:.1f}" '
             f'cy="{y:.1f}" r="4" fill="{BAR}"><title>{esc(name)}: {value}</title></circle>'
+            f'<text x="{x:.1f}" y="{y - 8:.1f}" font-size="11" text-anchor="middle" '
+            f'fill="#1f2328">{value:,}</text>'
             f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" '
             f'fill="#59636e">{esc(name)}</text>'
         )

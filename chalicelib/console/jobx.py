@@ -117,6 +117,13 @@ def _step_of(sub: dict[str, Any], results: list[dict[str, Any]]) -> str:
 
 def live(principal: Principal, project: str, uuid: str, query: dict[str, str]) -> tuple[str, bool]:
     """The part of the task page that changes while it runs; True while it does."""
+    body, task = _live(principal, project, uuid, query)
+    return body, task["status"] in RUNNING
+
+
+def _live(
+    principal: Principal, project: str, uuid: str, query: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     _allow(principal, project)
     task = _task(project, uuid)
     subtasks = reports.list_subtasks(project, uuid)
@@ -163,7 +170,7 @@ def live(principal: Principal, project: str, uuid: str, query: dict[str, str]) -
                 esc(r["exit_code"]),
                 f"{r['duration']:.1f}s",
                 (f'<span class="muted">{esc(r["error"])}</span>' if r["error"] else "")
-                + f"<pre>{esc(redact(r['tail'] or ''))}</pre>"
+                + (f"<pre>{esc(redact(r['tail']))}</pre>" if r["tail"] else "")
                 + link(
                     url(
                         "jobx",
@@ -182,14 +189,14 @@ def live(principal: Principal, project: str, uuid: str, query: dict[str, str]) -
         parts.append(table(("node", "step", "status", "exit", "time", "output"), rows, (3, 4)))
     else:
         parts.append('<p class="muted">No node has reported in this batch yet.</p>')
-    return "".join(parts), task["status"] in RUNNING
+    return "".join(parts), task
 
 
 def task_page(
     principal: Principal, project: str, uuid: str, query: dict[str, str]
 ) -> tuple[str, str]:
-    body, running = live(principal, project, uuid, query)
-    task = _task(project, uuid)
+    body, task = _live(principal, project, uuid, query)
+    running = task["status"] in RUNNING
     source = url("jobx", project, uuid, "live", batch=query.get("batch"))
     head = (
         crumbs((url(), "home"), (url("jobx", project), f"JOBX {project}"), uuid)

@@ -142,7 +142,10 @@ def _result(job: Any) -> str:
     if job.state != 2:
         return badge(STATES.get(job.state, job.state))
     ok = job.result_code is not None and job.result_code < 100
-    return badge("success" if ok else "fail") + f' <span class="muted">{esc(job.result_msg)}</span>'
+    said = job.result_msg if job.result_msg and job.result_msg != "success" else ""
+    return badge("success" if ok else "fail") + (
+        f' <span class="muted">{esc(said)}</span>' * bool(said)
+    )
 
 
 def _trend(jobs: list[Any]) -> str:
