@@ -168,7 +168,7 @@ def _live(
                 esc(f"{r['step'] + 1}. {r['step_name']}"),
                 badge(r["status"]),
                 esc(r["exit_code"]),
-                f"{r['duration']:.1f}s",
+                f"{r['duration']:.1f}s" if r["status"] != "running" else "",
                 (f'<span class="muted">{esc(r["error"])}</span>' if r["error"] else "")
                 + (f"<pre>{esc(redact(r['tail']))}</pre>" if r["tail"] else "")
                 + link(

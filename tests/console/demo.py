@@ -1,7 +1,7 @@
 """Demo data on a real local server, for the browser tests and the screenshots: one user
 (Dana) who runs a JOBX project, belongs to a TCA organisation and a ONES team; a job whose
 batches wait for gate files (so the caller decides when each node finishes), a finished
-job, two finished scans of a repository on disk, and ONES tasks with sub-tasks."""
+job, two finished scans of a repository on a loopback git server, and ONES tasks with sub-tasks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.e2e.local import LocalServer, wait_for
 from tests.e2e.ones import new_task
-from tests.scans.gitserver import GitRepo
+from tests.scans.gitserver import GitRepo, GitServer
 from tests.workitems.conftest import DANA, DANA_TOKEN, SUB_TYPE, WORKSPACE
 from tests.workitems.conftest import TEAM as ONES_TEAM
 
@@ -132,13 +132,20 @@ def _scan(server: LocalServer, main: str, repo_id: int, project_id: int) -> int:
 
 
 def _scans(server: LocalServer, where: Path) -> tuple[int, int, list[int]]:
-    repo = GitRepo.init(where / "demo.git")
+    """A repository served over smart HTTP on loopback (as a git host serves it), scanned
+    twice: the second scan after a commit that fixes one file's issues."""
+    with GitServer(where) as git:
+        return _scan_twice(server, where, git.url("shop.git"))
+
+
+def _scan_twice(server: LocalServer, where: Path, scm_url: str) -> tuple[int, int, list[int]]:
+    repo = GitRepo.init(where / "shop.git")
     files = {"app/main.py": PY_V1, "app/util.py": PY_V1, "tools/run.sh": SH, "web/add.js": JS}
     repo.commit(files)
     main = f"/server/main/api/orgs/{ORG}/teams/{TEAM}/repos/"
     templates = _ok(server, "GET", f"/server/main/api/orgs/{ORG}/schemes/")["data"]["results"]
     template = next(t["id"] for t in templates if t["name"] == "default")
-    body = {"scm_url": str(where / "demo.git"), "scm_type": "git", "name": "shop"}
+    body = {"scm_url": scm_url, "scm_type": "git", "name": "shop"}
     repo_id = _ok(server, "POST", main, body, 201)["data"]["id"]
     body = {"global_scheme_id": template, "branch": "master"}
     project_id = _ok(server, "POST", f"{main}{repo_id}/projects/", body, 201)["data"]["id"]
