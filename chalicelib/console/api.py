@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalice import Response
 
 from ..core import browser, lazy
-from ..core.errors import BadRequest, TaskhubError, Unauthorized
+from ..core.errors import BadRequest, Forbidden, TaskhubError, Unauthorized
 from ..core.face import Face, FaceRequest, json_response
 from . import FACE
-from .html import document, esc, redirect, response, url
+from .html import HEADERS, document, esc, redirect, response, url
 
 # the pages, imported by the first request that uses them (core.lazy)
 home = lazy.module(".home", __package__)
@@ -59,7 +59,7 @@ def _where() -> tuple[str, bool]:
     request = face.blueprint.current_request
     context = getattr(request, "context", None) or {}
     path = context.get("path") or request.path
-    query = "&".join(f"{k}={v}" for k, v in (request.query_params or {}).items())
+    query = urlencode(request.query_params or {})
     return path + ("?" + query if query else ""), path.endswith(FRAGMENT_SUFFIX)
 
 
@@ -67,7 +67,7 @@ def _render_error(exc: TaskhubError) -> Response:
     if isinstance(exc, Unauthorized):
         path, fragment = _where()
         if fragment:
-            return json_response({"error": exc.message, "login": url("login")}, 401)
+            return json_response({"error": exc.message, "login": url("login")}, 401, HEADERS)
         return redirect(url("login", next=login.safe_next(path)))
     title = {400: "Bad request", 403: "Not allowed", 404: "Not found"}.get(exc.status, "Error")
     body = f'<h1>{esc(title)}</h1><p class="error">{esc(exc.message)}</p><p>'
@@ -117,6 +117,19 @@ def _form(request: FaceRequest) -> dict[str, str]:
     return {k: v[-1] for k, v in fields.items()}
 
 
+def _same_site(request: FaceRequest) -> None:
+    """A form posted from another site is refused (no login or logout on someone's behalf).
+    Browsers say where a POST comes from in `Sec-Fetch-Site`, and in `Origin` (`null` under
+    the pages' no-referrer policy, which tells nothing)."""
+    fetched = (request.headers.get("sec-fetch-site") or "").lower()
+    origin = request.headers.get("origin") or "null"
+    host = request.headers.get("host") or ""
+    if fetched and fetched not in ("same-origin", "none"):
+        raise Forbidden("a form of another site cannot post here")
+    if origin != "null" and urlsplit(origin).netloc != host:
+        raise Forbidden("a form of another site cannot post here")
+
+
 @face.route("/login", methods=("GET",), public=True)
 def login_form(request: FaceRequest):
     return login.form(request.query.get("next"))
@@ -124,12 +137,14 @@ def login_form(request: FaceRequest):
 
 @face.route("/login", methods=("POST",), public=True)
 def login_submit(request: FaceRequest):
+    _same_site(request)
     secure = (request.headers.get("x-forwarded-proto") or "").startswith("https")
     return login.submit(_form(request), secure=secure)
 
 
 @face.route("/logout", methods=("POST",))
 def logout(request: FaceRequest):
+    _same_site(request)
     return redirect(url("login"), {"Set-Cookie": browser.logout_cookie()})
 
 

@@ -54,6 +54,9 @@ def test_login_comes_back_to_a_console_page_only(browser, jobx):
     )
     answer = browser.post("/console/login", {"token": MEMBER_TOKEN, "next": target})
     assert answer.headers["location"] == target
+    for cross in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        answer = browser.post("/console/login", {"token": MEMBER_TOKEN}, cross)
+        assert answer.status == 403 and "set-cookie" not in answer.headers
     for elsewhere in ("https://evil.example/", "//evil.example/console", "/admin/v1/workspace"):
         answer = browser.post("/console/login", {"token": MEMBER_TOKEN, "next": elsewhere})
         assert answer.headers["location"] == "/console", elsewhere
