@@ -138,14 +138,18 @@ def _project(request: FaceRequest, place: Place, repo: str, project: str):
     return item, projects.get(item.repo_id, number(project, "project"))
 
 
+def _outcome(item: Any) -> str:
+    """A job's or a tool's state: waiting, running or storing, then success or fail (TCA's
+    result codes below 100 are successes)."""
+    if item.result_code is None:
+        return STATES.get(item.state, str(item.state))
+    return "success" if item.result_code < 100 else "fail"
+
+
 def _result(job: Any) -> str:
-    if job.state != 2:
-        return badge(STATES.get(job.state, job.state))
-    ok = job.result_code is not None and job.result_code < 100
     said = job.result_msg if job.result_msg and job.result_msg != "success" else ""
-    return badge("success" if ok else "fail") + (
-        f' <span class="muted">{esc(said)}</span>' * bool(said)
-    )
+    note = f' <span class="muted">{esc(said)}</span>' if said else ""
+    return badge(_outcome(job)) + note
 
 
 def _trend(jobs: list[Any]) -> str:
@@ -251,13 +255,7 @@ def scan_page(
         [
             esc(t.task_name),
             esc(t.module),
-            badge(
-                "success"
-                if t.result_code is not None and t.result_code < 100
-                else STATES.get(t.state, t.state)
-                if t.result_code is None
-                else "fail"
-            ),
+            badge(_outcome(t)),
             esc(t.result_msg),
             esc((t.summary or {}).get("issue_count", "")),
         ]
