@@ -113,7 +113,10 @@ def _form(request: FaceRequest) -> dict[str, str]:
     ctype = (request.headers.get("content-type") or "").lower()
     if not ctype.startswith("application/x-www-form-urlencoded"):
         raise BadRequest("the login form is posted as application/x-www-form-urlencoded")
-    fields = parse_qs(request.text(), keep_blank_values=True, max_num_fields=8)
+    try:
+        fields = parse_qs(request.text(), keep_blank_values=True, max_num_fields=8)
+    except ValueError as exc:  # more fields than the form has
+        raise BadRequest("the login form has two fields: token and next") from exc
     return {k: v[-1] for k, v in fields.items()}
 
 

@@ -28,6 +28,8 @@ def test_login_sets_only_the_token_cookie_and_a_bad_token_sets_nothing(browser, 
     assert bad.status == 401 and "not valid" in bad.text
     assert "set-cookie" not in bad.headers and browser.cookie is None
     assert browser.post("/console/login", {"token": ""}).status == 400
+    many = {f"f{i}": "x" for i in range(20)}
+    assert browser.post("/console/login", {"token": MEMBER_TOKEN, **many}).status == 400
     as_json = browser.post("/console/login", headers={"Content-Type": "application/json"})
     assert as_json.status == 400 and "set-cookie" not in as_json.headers
 
