@@ -89,7 +89,7 @@ def _chosen(query: dict[str, str], count: int) -> int | None:
     raw = query.get("batch")
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= count:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= count:
         raise BadRequest(f"batch must be from 1 to {count}")
     return int(raw)
 

@@ -105,6 +105,7 @@ def test_a_task_page_shows_its_batches_nodes_and_redacted_output(browser, jobx):
     listed = browser.get(f"/console/jobx/{PROJECT}")
     assert f'href="/console/jobx/{PROJECT}/{uuid}"' in listed.text
     assert browser.get(f"/console/jobx/{PROJECT}/{uuid}/live?batch=3").status == 400
+    assert browser.get(f"/console/jobx/{PROJECT}/{uuid}?batch=%C2%B2").status == 400
     assert browser.get(f"/console/jobx/{PROJECT}/abcdefabcdef").status == 404
     assert browser.get(f"/console/jobx/{PROJECT}?cursor=%%%").status == 400
 
