@@ -7,7 +7,7 @@ what it is, for people and for tests alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .html import esc
 
@@ -24,8 +24,13 @@ BAR = "#0969da"
 SEVERITY_COLOURS = {"1": "#cf222e", "2": "#e16f24", "3": "#d4a72c", "4": "#8c959f"}
 
 
-def strip(batches: Sequence[tuple[int, str, str]], width: int = 960) -> str:
-    """One cell per batch `(number, status, title)`, left to right; cells shrink to fit."""
+def strip(
+    batches: Sequence[tuple[int, str, str]],
+    href: Callable[[int], str] | None = None,
+    width: int = 960,
+) -> str:
+    """One cell per batch `(number, status, title)`, left to right; cells shrink to fit and
+    link to `href(number)` when given."""
     n = max(1, len(batches))
     gap = 2 if n < 200 else 0
     cell = max(1.0, (width - gap * (n - 1)) / n)
@@ -33,16 +38,17 @@ def strip(batches: Sequence[tuple[int, str, str]], width: int = 960) -> str:
     for i, (number, status, title) in enumerate(batches):
         x = i * (cell + gap)
         colour = STATUS_COLOURS.get(status, "#8c959f")
-        parts.append(
+        mark = (
             f'<rect class="batch" data-batch="{number}" data-status="{esc(status)}" '
             f'x="{x:.1f}" y="0" width="{cell:.1f}" height="28" rx="3" fill="{colour}">'
             f"<title>{esc(title)}</title></rect>"
         )
         if cell >= 18:
-            parts.append(
+            mark += (
                 f'<text x="{x + cell / 2:.1f}" y="19" font-size="12" text-anchor="middle" '
                 f'fill="#fff">{number}</text>'
             )
+        parts.append(f'<a href="{esc(href(number))}">{mark}</a>' if href else mark)
     return (
         f'<svg class="strip" role="img" aria-label="batches" width="{width}" height="28" '
         f'viewBox="0 0 {width} 28" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'

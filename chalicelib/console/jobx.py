@@ -146,7 +146,7 @@ def _live(
         f'<div class="card">duration<b>{task["duration"]:.0f}s</b></div>',
         "</div>",
         "<h2>Batches</h2>",
-        strip(cells),
+        strip(cells, lambda n: url("jobx", project, uuid, batch=n)),
         f'<p>Batch <b id="batch-shown">{number}</b> of {total}: {badge(sub["status"])} '
         f'<span id="current-step">{esc(_step_of(sub, results))}</span> · nodes '
         f"{esc(sub['nodelist'])}</p>",
