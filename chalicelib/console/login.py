@@ -1,7 +1,7 @@
 """The login form: a token checked with the identity service, then kept in the cookie.
 
 A bad token shows the form again with 401 and sets nothing. `next` brings the browser back
-to the page that sent it here, and only ever to a console page (never another site).
+to the page that sent it here, and only ever to a console or API docs page of this site.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from .html import document, esc, redirect, response, url
 
 MAX_TOKEN = 512
 _COOKIE_SAFE = re.compile(r"^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$")  # RFC 6265
-_NEXT = re.compile(r"^/console(?:[/?][\x21-\x7e]*)?$")
+# the HTML surfaces that share the cookie: the console and the served API docs
+_NEXT = re.compile(r"^/(?:console|docs)(?:[/?][\x21-\x7e]*)?$")
 
 
 def safe_next(path: str | None) -> str | None:
-    """`path` when it is a console page of this site, else None."""
+    """`path` when it is a console or API docs page of this site, else None."""
     if not path or len(path) > 2000 or not _NEXT.match(path) or "//" in path or "\\" in path:
         return None
     if path.startswith(url("login")) or path.startswith(url("logout")):

@@ -59,6 +59,8 @@ def test_login_comes_back_to_a_console_page_only(browser, jobx):
     for cross in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
         answer = browser.post("/console/login", {"token": MEMBER_TOKEN}, cross)
         assert answer.status == 403 and "set-cookie" not in answer.headers
+    docs = browser.post("/console/login", {"token": MEMBER_TOKEN, "next": "/docs/jobx"})
+    assert docs.headers["location"] == "/docs/jobx"  # the served API docs share the cookie
     for elsewhere in ("https://evil.example/", "//evil.example/console", "/admin/v1/workspace"):
         answer = browser.post("/console/login", {"token": MEMBER_TOKEN, "next": elsewhere})
         assert answer.headers["location"] == "/console", elsewhere
