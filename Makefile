@@ -8,7 +8,7 @@ CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test lint format bench clean package wipe policies
+.PHONY: run test lint format bench clean package wipe policies chromium screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH" >&2; exit 1; }
@@ -27,7 +27,22 @@ run: $(STAMP)
 	TASKHUB_ADMIN_TOKEN=$${TASKHUB_ADMIN_TOKEN:-taskhub-local-admin} \
 	  $(BIN)/chalice local --stage local --port $(PORT) --no-autoreload
 
-test: $(STAMP) $(CHECKOV_STAMP)
+# The console's browser tests (tests/console) drive Debian's Chromium: installed here with
+# apt-get when it is missing and we are root (CI), else a clear error says how.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests" >&2; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "the browser tests need Debian's chromium at /usr/bin/chromium:" \
+	      "install it with 'sudo apt-get install chromium'" >&2; \
+	    exit 1; \
+	  fi; }
+
+test: $(STAMP) $(CHECKOV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -42,6 +57,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# PNGs of each console page, from a local server with demo data, into docs/console/.
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.console.screenshots docs/console
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache chalicelib/apidocs/dist

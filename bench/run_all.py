@@ -14,6 +14,7 @@ BENCHES = (
     "bench.signing",
     "bench.scan_engine",
     "bench.codearts_calls",
+    "bench.console_calls",
     "bench.scale",
     "bench.schedules",
     "bench.cold_start",

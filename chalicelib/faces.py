@@ -22,6 +22,7 @@ FACE_MODULES = (
     "chalicelib.tca.analysis",
     "chalicelib.codearts.api",
     "chalicelib.apidocs.api",
+    "chalicelib.console.api",
 )
 
 

@@ -37,6 +37,7 @@ FIRST_REQUESTS = (
     "/jobx/task/p1",
     "/server/main/api/orgs/o1/teams/t1/repos",
     "/server/analysis/api/orgs/o1/teams/t1/repos/1/projects/1/overview",
+    "/console",
 )
 
 SCRIPT = """
@@ -84,6 +85,7 @@ def test_import_app_loads_no_domain_and_each_first_request_loads_its_own(admin, 
     assert got["statuses"]["/health"] == 200
     assert got["statuses"]["/admin/v1/workspace?limit=5"] == 200  # every section loaded
     assert got["statuses"]["/jobx/task/p1"] == 200
+    assert got["statuses"]["/console"] == 200  # the console by the same bearer token
     assert all(answer == {"batchItemFailures": []} for answer in got["handled"].values())
 
 

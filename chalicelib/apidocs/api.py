@@ -36,10 +36,18 @@ SECURITY = {
 def _render_error(exc: TaskhubError) -> Response:
     request = face.blueprint.current_request
     route = (getattr(request, "context", None) or {}).get("resourcePath")
-    if exc.status == 401 and (route, request.method) in face.page_routes:
+    if exc.status == 401 and (route, request.method) in PAGE_ROUTES:
         return Response(body="", status_code=303, headers={**SECURITY, "Location": _login(request)})
     body = {"error": {"code": exc.kind, "message": exc.message}}
     return json_response(body, exc.status, {**SECURITY, "Cache-Control": "no-store"})
+
+
+# routes that answer HTML: a browser without credentials is sent to log in
+PAGE_ROUTES = {("/docs", "GET"), ("/docs/{name}", "GET")}
+
+
+def _refusal(path: str, method: str) -> tuple[int, tuple[str, ...]]:
+    return (303, ()) if (path, method) in PAGE_ROUTES else (401, ("error",))
 
 
 face = Face(
@@ -51,9 +59,8 @@ face = Face(
     error_keys=("error",),
     namespaced=False,
     credentials=browser.request_principal,
+    refusal=_refusal,
 )
-# routes that answer HTML: a browser without credentials is sent to log in (contract tests)
-face.page_routes = {("/docs", "GET"), ("/docs/{name}", "GET")}
 
 
 def _stage(path: str, here: str) -> str:

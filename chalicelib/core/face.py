@@ -130,6 +130,7 @@ class Face:
         error_keys: tuple[str, ...],
         namespaced: bool = True,
         credentials: Callable[[Any], Principal] | None = None,
+        refusal: Callable[[str, str], tuple[int, tuple[str, ...]]] | None = None,
     ):
         self.name = name
         # how a request proves who it is: the faces' headers, or the console's cookie (core.browser)
@@ -141,8 +142,17 @@ class Face:
         self.render = render
         self.render_error = render_error
         self.error_keys = error_keys  # keys every error body of this face has (contract tests)
+        self._refusal = refusal
         self.public_routes: set[tuple[str, str]] = set()
         FACES.append(self)
+
+    def refusal(self, path: str, method: str) -> tuple[int, tuple[str, ...]]:
+        """How a route refuses a request without valid credentials: (status, keys its body
+        has). A JSON face answers 401 in its envelope; an HTML face may send a browser to its
+        login page instead (the contract tests ask each face)."""
+        if self._refusal is not None:
+            return self._refusal(path, method)
+        return 401, self.error_keys
 
     def route(self, path: str, methods: tuple[str, ...] = ("GET",), *, public: bool = False):
         """Register a handler `fn(request: FaceRequest, **path_params)` under this face."""

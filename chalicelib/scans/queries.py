@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from ..core import blobs
+from ..core import blobs, cursors
 from ..core.errors import NotFound
 from ..core.paging import MAX_READ, OffsetPage, offset_page
 from .models import IssueModel, JobModel, ProjectModel, TaskModel
@@ -64,3 +64,23 @@ def latest_job(project: ProjectModel) -> JobModel | None:
         project.project_id, scan_index_forward=False, consistent_read=True, limit=1
     )
     return next(iter(found), None)
+
+
+def recent_jobs(
+    project: ProjectModel, limit: int, cursor: str | None = None
+) -> tuple[list[JobModel], str | None]:
+    """One page of the project's jobs, newest first, read with one Query of `limit` items,
+    and the cursor of the older ones (None on the last page)."""
+    start = None
+    if cursor:
+        job_id = cursors.number(cursors.decode(cursor) or {}, "j")
+        start = {"project_id": {"N": str(project.project_id)}, "job_id": {"N": str(job_id)}}
+    found = JobModel.query(
+        project.project_id,
+        scan_index_forward=False,
+        consistent_read=True,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    jobs, more = cursors.page_of(found)
+    return jobs, cursors.encode({"j": int(more["job_id"]["N"])}) if more else None

@@ -370,9 +370,10 @@ def members_of(face: str, ns_id: str) -> list[tuple[str, str]]:
     return [(m.user_uuid, m.role) for m in MembershipModel.query(namespace_key(face, ns_id))]
 
 
-def namespaces_of(user_uuid: str, face: str) -> list[str]:
+def namespaces_of(user_uuid: str, face: str, limit: int | None = None) -> list[str]:
+    """The ids of the user's own namespaces of a face (the first `limit`, when given)."""
     prefix = f"{face}:"
-    return [
-        m.ns_key[len(prefix) :]
-        for m in MembershipModel.by_user.query(user_uuid, MembershipModel.ns_key.startswith(prefix))
-    ]
+    found = MembershipModel.by_user.query(
+        user_uuid, MembershipModel.ns_key.startswith(prefix), limit=limit
+    )
+    return [m.ns_key[len(prefix) :] for m in found]
