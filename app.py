@@ -66,6 +66,14 @@ def scan_reaper(event):
     worker.reap()
 
 
+@app.on_sqs_message(queue=settings().resource_name("webhooks"), batch_size=1)
+def webhook_queue(event):
+    """Completion webhooks: each message is one signed POST of one delivery."""
+    from chalicelib.webhooks import worker
+
+    return worker.handle_sqs(event.to_dict(), event.context)
+
+
 if settings().embedded:
     from chalicelib.core import embedded
 

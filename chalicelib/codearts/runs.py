@@ -43,7 +43,14 @@ def run(principal: Principal, task_id: str, body: RunIn, permission: str) -> Job
         raise BadRequest("git_branch is not the task's branch", field="git_branch")
     repo, project = tasks.scan_target(task)
     scan = ScanIn(incr_scan=task.task_type == "inc", created_from="codearts")
-    job = scanning.create(repo, project, scan, tasks.creator(principal))
+    job = scanning.create(
+        repo,
+        project,
+        scan,
+        tasks.creator(principal),
+        callbacks=body.callbacks,
+        link=lambda _: f"/v2/tasks/{task.task_id}/progress",
+    )
     applied(
         lambda: task.update(
             actions=[
