@@ -18,7 +18,7 @@ from .models import DeliveryModel, ns_key
 
 log = logging.getLogger("taskhub.webhooks")
 
-QUEUE = resources.queue("webhooks", visibility_timeout=60, max_receive_count=10)
+QUEUE = resources.queue("webhooks", visibility_timeout=120, max_receive_count=10)
 
 
 def event_id(face: str, namespace: str, kind: str, target: str, end: str) -> str:
