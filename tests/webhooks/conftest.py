@@ -168,3 +168,7 @@ class Hooks:
 @pytest.fixture
 def hooks(aws):
     return Hooks()
+
+
+# the scan tests' fixtures: a TCA team, a loopback git server and a repository
+from tests.scans.conftest import git_repo, git_root, git_server, tca  # noqa: F401
