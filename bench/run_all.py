@@ -16,6 +16,7 @@ BENCHES = (
     "bench.codearts_calls",
     "bench.scale",
     "bench.cold_start",
+    "bench.webhooks",
 )
 
 
