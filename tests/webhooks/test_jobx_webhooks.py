@@ -69,6 +69,26 @@ def test_a_task_names_several_callbacks_each_gets_its_event(jobx, receiver, hook
     assert len({b["delivery_id"] for b in bodies}) == 2  # two deliveries
 
 
+def test_deliveries_are_listed_a_page_at_a_time(jobx, receiver, hooks, api, admin):
+    for _ in range(3):
+        jobx.run(callback=receiver.url("/hooks/p"))
+    drain()
+    hooks.drain()
+    first = listing(api, admin, limit=2)
+    assert len(first["deliveries"]) == 2 and first["cursor"]
+    rest = listing(api, admin, limit=2, cursor=first["cursor"])
+    seen = [d["delivery_id"] for d in first["deliveries"] + rest["deliveries"]]
+    assert len(set(seen)) == 3
+    created = [d["created"] for d in first["deliveries"] + rest["deliveries"]]
+    assert created == sorted(created, reverse=True)  # newest first
+    status, _ = api.call(
+        "GET",
+        f"/admin/v1/webhooks/deliveries?face=jobx&namespace=other&cursor={first['cursor']}",
+        headers=admin,
+    )
+    assert status == 400  # another list's cursor
+
+
 def test_a_failing_task_and_a_stopped_one_are_announced(jobx, receiver, hooks):
     jobx.job("bad", steps=[{"name": "s", "plugin_type": "cmd", "script": "exit 3"}])
     failed = jobx.run("bad", batch_mode="continue", callback=receiver.url("/hooks/x"))
