@@ -74,6 +74,14 @@ def webhook_queue(event):
     return worker.handle_sqs(event.to_dict(), event.context)
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def webhook_reaper(event):
+    """Completion webhooks: send again pending deliveries whose message never came."""
+    from chalicelib.webhooks import worker
+
+    worker.reap()
+
+
 if settings().embedded:
     from chalicelib.core import embedded
 

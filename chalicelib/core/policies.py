@@ -25,7 +25,8 @@ has `*` for an action or resource outside `NO_RESOURCE_LEVEL`.
   deliveries (only if absent, in the transaction of an end) and send them to `webhooks`.
 - `webhook_queue` delivers them: reads a delivery and its namespace's allow-list, records
   attempts, decrypts the signing secret (the secret key), consumes its own queue and puts
-  dead deliveries in its DLQ. It writes nothing else.
+  dead deliveries in its DLQ. It writes nothing else. `webhook_reaper` sends again the
+  messages of pending deliveries past their deadline.
 
 Every function writes only its own log group (the template creates it, so no
 `logs:CreateLogGroup`) and sends X-Ray segments (active tracing).
@@ -219,6 +220,10 @@ FUNCTIONS: dict[str, Grant] = {
         },
         queues={"webhooks": CONSUME + SEND, "webhooks-dlq": SEND},
         parameters=("secret-key",),  # the namespaces' signing secrets are encrypted with it
+    ),
+    "webhook_reaper": Grant(
+        tables={"webhook-deliveries": (*READ, "dynamodb:UpdateItem")},
+        queues={"webhooks": SEND},
     ),
 }
 

@@ -36,7 +36,11 @@ SQS_PERIOD_S = 300  # SQS publishes its metrics every five minutes
 PERIOD_S = 300
 # The reapers' counts of stuck work (emitted with powertools Metrics in this namespace).
 METRICS_NAMESPACE = "taskhub"
-REAPED = {"scan_reaper": "ScanJobsReaped", "jobx_reaper": "JobxTasksReaped"}
+REAPED = {
+    "scan_reaper": "ScanJobsReaped",
+    "jobx_reaper": "JobxTasksReaped",
+    "webhook_reaper": "WebhooksResent",
+}
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import cursors, resources
+from ..core import cursors, ids, resources
 from ..core.auth import Principal
 from ..core.conditions import applied
 from ..core.errors import BadRequest, Forbidden, NotFound
 from . import FACES
-from .events import QUEUE, message
+from .events import GRACE_S, QUEUE, message, watch_key
 from .models import DeliveryModel, ns_key
 
 STATES = ("pending", "delivered", "dead")
@@ -90,6 +90,8 @@ def redeliver(principal: Principal, delivery_id: str) -> dict[str, Any]:
                 DeliveryModel.base.set(delivery.tries),
                 DeliveryModel.lease_token.remove(),
                 DeliveryModel.lease_until.set(0),
+                DeliveryModel.watch.set(watch_key(delivery.delivery_id)),
+                DeliveryModel.deadline.set(ids.now_ms() + GRACE_S * 1000),
             ],
             condition=DeliveryModel.round == delivery.round,
         )

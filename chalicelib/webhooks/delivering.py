@@ -18,10 +18,10 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from ..core import aws, ids, resources
+from ..core import aws, deadlines, ids, resources
 from ..core.conditions import applied
 from . import allowlist, signing, transport
-from .events import QUEUE
+from .events import GRACE_S, QUEUE, SHARDS, message
 from .models import DeliveryModel
 
 log = logging.getLogger("taskhub.webhooks")
@@ -129,6 +129,11 @@ def attempt(delivery: DeliveryModel, number: int) -> tuple[transport.Sent, bool]
 
 def record(delivery: DeliveryModel, token: str, number: int, state: str, entry: dict) -> None:
     attempts = [*(delivery.attempts or []), entry][-KEEP_ATTEMPTS:]
+    if state == "pending":  # the message comes back after its delay: the reaper waits for it
+        due = ids.now_ms() + (entry.get("retry_in_s", 0) + GRACE_S) * 1000
+        watch = [DeliveryModel.deadline.set(due)]
+    else:
+        watch = [DeliveryModel.watch.remove(), DeliveryModel.deadline.remove()]
     try:
         delivery.update(
             actions=[
@@ -137,6 +142,7 @@ def record(delivery: DeliveryModel, token: str, number: int, state: str, entry: 
                 DeliveryModel.attempts.set(attempts),
                 DeliveryModel.lease_token.remove(),
                 DeliveryModel.lease_until.set(0),
+                *watch,
             ],
             condition=DeliveryModel.lease_token == token,
         )
@@ -144,6 +150,32 @@ def record(delivery: DeliveryModel, token: str, number: int, state: str, entry: 
         log.warning(
             "webhook %s: attempt %s not recorded (lease lost)", delivery.delivery_id, number
         )
+
+
+def reap(budget_s: float = 50.0, page: int = 100) -> int:
+    """Send again the message of each pending delivery past its deadline (its send failed
+    after the end committed, or the message was lost); duplicates are harmless. Returns how
+    many were sent."""
+    now, sent = ids.now_ms(), 0
+    for item in deadlines.due(
+        DeliveryModel.by_deadline, DeliveryModel.deadline, "h", SHARDS, now, budget_s, page
+    ):
+        delivery = load(item.delivery_id)
+        if delivery is None or delivery.state != "pending" or (delivery.deadline or now) > now:
+            continue
+        if delivery.lease_until > now:  # an attempt is under way
+            continue
+        moved = applied(
+            lambda d=delivery: d.update(
+                actions=[DeliveryModel.deadline.set(now + GRACE_S * 1000)],
+                condition=(DeliveryModel.deadline == d.deadline)
+                & (DeliveryModel.state == "pending"),
+            )
+        )
+        if moved:
+            resources.send(QUEUE.name, message(delivery))
+            sent += 1
+    return sent
 
 
 def to_dlq(body: dict[str, Any]) -> None:

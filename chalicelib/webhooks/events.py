@@ -9,6 +9,7 @@ redelivered engine message finds the end already written and writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,12 @@ from .models import DeliveryModel, ns_key
 log = logging.getLogger("taskhub.webhooks")
 
 QUEUE = resources.queue("webhooks", visibility_timeout=120, max_receive_count=10)
+SHARDS = 8  # reaper index partitions
+GRACE_S = 300  # a sent message comes well within this; past it the reaper sends it again
+
+
+def watch_key(delivery: str) -> str:
+    return f"h{int(hashlib.sha256(delivery.encode()).hexdigest(), 16) % SHARDS:02d}"
 
 
 def event_id(face: str, namespace: str, kind: str, target: str, end: str) -> str:
@@ -104,6 +111,8 @@ def ending(
                 tries=0,
                 attempts=[],
                 created=ended,
+                watch=watch_key(dlv),
+                deadline=ids.now_ms() + GRACE_S * 1000,
             )
         )
     return Ending(deliveries)

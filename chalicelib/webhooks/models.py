@@ -4,7 +4,7 @@ one delivery record per (event, URL)."""
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..core.resources import table
@@ -44,6 +44,18 @@ class DeliveryByNamespace(GlobalSecondaryIndex):
     listed = UnicodeAttribute(range_key=True)
 
 
+class DeliveryByDeadline(GlobalSecondaryIndex):
+    """Sparse: only pending deliveries carry `watch`; the reaper re-sends those whose message
+    should have come by `deadline` (a send that failed after the end committed)."""
+
+    class Meta:
+        index_name = "by_deadline"
+        projection = KeysOnlyProjection()
+
+    watch = UnicodeAttribute(hash_key=True)
+    deadline = NumberAttribute(range_key=True)
+
+
 @table
 class DeliveryModel(Model):
     """One event to one URL. Its id is derived from (event id, URL), and it is written with
@@ -70,4 +82,7 @@ class DeliveryModel(Model):
     created = NumberAttribute()  # ms
     lease_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
+    watch = UnicodeAttribute(null=True)  # while pending: its reaper shard
+    deadline = NumberAttribute(null=True)  # ms: by then its next message should have come
     by_namespace = DeliveryByNamespace()
+    by_deadline = DeliveryByDeadline()

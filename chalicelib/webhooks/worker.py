@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from ..core import batches
+from ..core import batches, observability
 from . import delivering
 
 log = logging.getLogger("taskhub.webhooks")
@@ -31,3 +31,11 @@ def handle_sqs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Returns `{"batchItemFailures": [...]}`: a failed attempt comes back after a short,
     growing delay."""
     return batches.process(event, handle_record, context)
+
+
+def reap() -> int:
+    sent = delivering.reap()
+    observability.metric("WebhooksResent", sent)  # deliveries whose message was lost
+    if sent:
+        log.info("webhook reaper: %d deliveries sent again", sent)
+    return sent

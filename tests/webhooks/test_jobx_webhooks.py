@@ -13,6 +13,8 @@ from chalicelib.core import resources
 from chalicelib.core.pump import sqs_event
 from chalicelib.jobs import worker as jobx_worker
 from chalicelib.jobs.models import TaskModel
+from chalicelib.webhooks import delivering, events
+from chalicelib.webhooks import worker as webhooks_worker
 from chalicelib.webhooks.models import DeliveryModel
 from tests.jobs.conftest import PROJECT, Jobx, deliver, drain, receive, run_orders, workspace
 from tests.observed import log_lines
@@ -242,3 +244,19 @@ def test_the_secret_is_never_in_answers_exports_or_logs(
         assert SECRET not in text
     stored = DeliveryModel.get(listed["deliveries"][0]["delivery_id"])
     assert SECRET not in json.dumps(stored.attribute_values, default=str)
+
+
+def test_a_delivery_whose_message_was_lost_is_sent_by_the_reaper(
+    jobx, receiver, hooks, monkeypatch
+):
+    monkeypatch.setattr(events, "GRACE_S", 0)  # its deadline is now: no waiting for it
+    monkeypatch.setattr(delivering, "GRACE_S", 0)
+    with monkeypatch.context() as lost:  # the worker died between the commit and the send
+        lost.setattr(events.Ending, "send", lambda self: None)
+        jobx.run(callback=receiver.url("/hooks/ci"))
+        drain()
+    assert hooks.drain() == 0 and receiver.received == []
+    assert webhooks_worker.reap() == 1
+    hooks.drain()
+    assert len(receiver.received) == 1
+    assert webhooks_worker.reap() == 0  # delivered: no longer watched
