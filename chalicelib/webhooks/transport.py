@@ -48,8 +48,8 @@ def client() -> httpx.Client:
         return _client
 
 
-def pinned(url: str, named: tuple[outbound.IPAddress, ...], allow_loopback: bool) -> str:
-    """`url` with its host replaced by an allowed address it resolves to."""
+def pinned(url: str, named: tuple[outbound.IPAddress, ...], allow_loopback: bool) -> list[str]:
+    """`url` with its host replaced by each address it resolves to, all of them allowed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -66,9 +66,11 @@ def pinned(url: str, named: tuple[outbound.IPAddress, ...], allow_loopback: bool
         )
         if why is not None:
             raise Refused(f"{host} resolves to {why}, which is not allowed")
-    first = addresses[0]
-    shown = f"[{first}]" if first.version == 6 else str(first)
-    return urlunsplit((parts.scheme, f"{shown}:{port}", parts.path, parts.query, ""))
+    targets = []
+    for address in dict.fromkeys(addresses):
+        shown = f"[{address}]" if address.version == 6 else str(address)
+        targets.append(urlunsplit((parts.scheme, f"{shown}:{port}", parts.path, parts.query, "")))
+    return targets
 
 
 def post(
@@ -83,22 +85,28 @@ def post(
     started = time.monotonic()
     parts = urlsplit(url)
     try:
-        target = pinned(url, named, allow_loopback)
+        targets = pinned(url, named, allow_loopback)
     except Refused as exc:
         return Sent(None, str(exc), 0)
     extensions = {}
     if parts.scheme == "https" and outbound.ip(parts.hostname or "") is None:
         extensions["sni_hostname"] = parts.hostname
     headers = {**headers, "Host": parts.netloc}
-    try:
-        with client().stream(
-            "POST", target, content=body, headers=headers, extensions=extensions
-        ) as response:  # the body is never read: a receiver cannot make us hold much
-            status = response.status_code
-    except httpx.TimeoutException:
-        return Sent(None, "timed out", _ms(started))
-    except httpx.HTTPError as exc:
-        return Sent(None, f"{type(exc).__name__}: connection failed", _ms(started))
+    status = None
+    for n, target in enumerate(targets):
+        try:
+            with client().stream(
+                "POST", target, content=body, headers=headers, extensions=extensions
+            ) as response:  # the body is never read: a receiver cannot make us hold much
+                status = response.status_code
+            break
+        except httpx.ConnectError:
+            if n == len(targets) - 1:  # the next address, if the host has another
+                return Sent(None, "ConnectError: connection failed", _ms(started))
+        except httpx.TimeoutException:
+            return Sent(None, "timed out", _ms(started))
+        except httpx.HTTPError as exc:
+            return Sent(None, f"{type(exc).__name__}: connection failed", _ms(started))
     error = "" if 200 <= status < 300 else f"HTTP {status}"
     return Sent(status, error, _ms(started))
 
