@@ -74,6 +74,22 @@ def fire_schedules(event):
     firing.run()
 
 
+@app.on_sqs_message(queue=settings().resource_name("webhooks"), batch_size=1)
+def webhook_queue(event):
+    """Completion webhooks: each message is one signed POST of one delivery."""
+    from chalicelib.webhooks import worker
+
+    return worker.handle_sqs(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def webhook_reaper(event):
+    """Completion webhooks: send again pending deliveries whose message never came."""
+    from chalicelib.webhooks import worker
+
+    worker.reap()
+
+
 if settings().embedded:
     from chalicelib.core import embedded
 

@@ -20,6 +20,7 @@ BENCHES = (
     "bench.cold_start",
     "bench.docs_size",
     "bench.cli_follow",
+    "bench.webhooks",
 )
 
 

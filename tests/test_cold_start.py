@@ -27,6 +27,8 @@ HEAVY = (
     "chalicelib.core.workspace",
     "chalicelib.scans.engine",
     "chalicelib.jobs.engine",
+    "chalicelib.webhooks.delivering",
+    "chalicelib.webhooks.allowlist",
 )
 
 FIRST_REQUESTS = (
@@ -55,12 +57,12 @@ with Client(app.app) as client:
 record = {"messageId": "m1", "receiptHandle": "r1", "body": "not json", "attributes": {},
           "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:0:q"}
 handled = {}
-for name in ("jobx_queue", "jobx_local", "scan_queue"):
+for name in ("jobx_queue", "jobx_local", "scan_queue", "webhook_queue"):
     handled[name] = getattr(app, name)({"Records": [record]}, LambdaContext(name))
 event = {"version": "0", "id": "1", "source": "aws.events", "detail-type": "Scheduled Event",
          "account": "0", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
          "resources": [], "detail": {}}
-for name in ("jobx_reaper", "scan_reaper"):
+for name in ("jobx_reaper", "scan_reaper", "webhook_reaper"):
     getattr(app, name)(event, LambdaContext(name))
 print(json.dumps({"before": before, "statuses": statuses, "handled": handled}))
 """

@@ -212,6 +212,7 @@ def test_timeouts_visibility_and_concurrency(packaged, stage):
     from chalicelib.jobs import engine as jobx_engine
     from chalicelib.jobs import runner
     from chalicelib.scans.config import limits
+    from chalicelib.webhooks import delivering
 
     tmpl = load(packaged, stage)
     functions = of_type(tmpl, "AWS::Serverless::Function")
@@ -233,11 +234,12 @@ def test_timeouts_visibility_and_concurrency(packaged, stage):
             assert queue["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"], logical
             assert 2 <= props["ScalingConfig"]["MaximumConcurrency"] <= 1000
             assert props["BatchSize"] == 1
-    assert consumers == 3
+    assert consumers == 4
     os.environ.pop("TASKHUB_SCAN_LEASE", None)
     assert limits().lease_s > timeout["scan_queue"]  # a live worker keeps its claim
     assert timeout["jobx_queue"] <= jobx_engine.LEASE_S  # claimed after the function starts
     assert timeout["jobx_local"] > runner.BUDGET_S
+    assert timeout["webhook_queue"] < delivering.LEASE_S  # one attempt holds its delivery
 
 
 @pytest.mark.parametrize("stage", STAGES)

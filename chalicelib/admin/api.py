@@ -45,3 +45,9 @@ def revoke_access_key(request: FaceRequest, access_key_id: str):
     """Revoke an AK/SK pair at once (a leaked key), without AWS credentials; idempotent."""
     request.principal.require_admin()
     return service.revoke_access_key(access_key_id)
+
+
+# completion webhooks' deliveries (chalicelib/webhooks)
+from ..webhooks import api as webhooks_api  # noqa: E402
+
+webhooks_api.register(face)

@@ -68,7 +68,15 @@ def run(
         raise BadRequest("git_branch is not the task's branch", field="git_branch")
     repo, project = tasks.scan_target(task)
     scan = ScanIn(incr_scan=task.task_type == "inc", created_from=created_from)
-    job = scanning.create(repo, project, scan, tasks.creator(principal), key)
+    job = scanning.create(
+        repo,
+        project,
+        scan,
+        tasks.creator(principal),
+        key,
+        callbacks=body.callbacks,
+        link=lambda _: f"/v2/tasks/{task.task_id}/progress",
+    )
     applied(
         lambda: task.update(
             actions=[

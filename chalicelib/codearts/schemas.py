@@ -4,7 +4,7 @@ models drop them; a wrong type is refused (the SDK never sends one)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
@@ -77,6 +77,10 @@ class RunIn(Loose):
     access_token: Text | None = Field(default=None, max_length=1024)
     git_url: Text | None = Field(default=None, max_length=512)
     git_branch: Text | None = Field(default=None, max_length=200)
+    # webhook URLs told when the run ends, on the allow-list of the CodeArts project
+    callbacks: list[Annotated[Text, Field(min_length=1, max_length=2048)]] = Field(
+        default_factory=list, max_length=5
+    )
 
 
 class DefectStatusIn(Loose):

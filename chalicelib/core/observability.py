@@ -58,7 +58,18 @@ CREDENTIAL_HEADERS = (
     "proxy-authorization",
 )
 # ids a queue message's body may name, logged with every line while it is handled
-MESSAGE_KEYS = ("task", "seq", "batch", "step", "attempt", "job", "project", "op", "shard")
+MESSAGE_KEYS = (
+    "task",
+    "seq",
+    "batch",
+    "step",
+    "attempt",
+    "job",
+    "project",
+    "op",
+    "shard",
+    "delivery",
+)
 
 _SENSITIVE_FIELDS = (  # key names whose values are credentials
     r"password|passwd|pwd|secret|secret_key|secretkey|client_secret|sk|token|access_token"

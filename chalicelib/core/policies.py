@@ -25,6 +25,12 @@ has `*` for an action or resource outside `NO_RESOURCE_LEVEL`.
   namespaces, memberships), and submitting as the JOBX, TCA and CodeArts faces do (a task's
   or a scan job's tables, a check task's last run, the engines' queues), nothing that reads
   or writes results or secrets.
+- The four engine functions (and `api_handler`, which stops tasks) may also put webhook
+  deliveries (only if absent, in the transaction of an end) and send them to `webhooks`.
+- `webhook_queue` delivers them: reads a delivery and its namespace's allow-list, records
+  attempts, decrypts the signing secret (the secret key), consumes its own queue and puts
+  dead deliveries in its DLQ. It writes nothing else. `webhook_reaper` sends again the
+  messages of pending deliveries past their deadline.
 
 Every function writes only its own log group (the template creates it, so no
 `logs:CreateLogGroup`) and sends X-Ray segments (active tracing).
@@ -54,6 +60,15 @@ CONSUME = (
     "sqs:GetQueueUrl",
 )
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
+# what ending a task or scan needs to announce it: its deliveries, written in the same
+# transaction only if absent, and their messages
+ANNOUNCE = {
+    "webhook-deliveries": (
+        "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:TransactWriteItems",
+    )
+}
 JOBX_RUN = ("jobx-tasks", "jobx-plans", "jobx-subtasks", "jobx-results", "jobx-stats")
 SCAN_RUN = (
     "scan-jobs",
@@ -144,7 +159,7 @@ def _send_command() -> list[dict[str, Any]]:
 FUNCTIONS: dict[str, Grant] = {
     "api_handler": Grant(
         tables={ALL_TABLES: READ + WRITE + ("dynamodb:TransactWriteItems",)},
-        queues={"jobx": SEND, "scans": SEND},
+        queues={"jobx": SEND, "scans": SEND, "webhooks": SEND},
         objects={
             JOBX_OUTPUT: ("s3:GetObject", "s3:PutObject"),
             SCANS: ("s3:GetObject", "s3:PutObject"),
@@ -166,8 +181,11 @@ FUNCTIONS: dict[str, Grant] = {
         ],
     ),
     "jobx_queue": Grant(
-        tables={name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
-        queues={"jobx": CONSUME + SEND, "jobx-local": SEND},
+        tables={
+            **{name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
+            **ANNOUNCE,
+        },
+        queues={"jobx": CONSUME + SEND, "jobx-local": SEND, "webhooks": SEND},
         objects={JOBX_OUTPUT: ("s3:PutObject", "s3:GetObject")},
         statements=_send_command(),
     ),
@@ -185,16 +203,20 @@ FUNCTIONS: dict[str, Grant] = {
         objects={JOBX_OUTPUT: ("s3:PutObject",)},
     ),
     "jobx_reaper": Grant(
-        tables={name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
-        queues={"jobx": SEND},
+        tables={
+            **{name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in JOBX_RUN},
+            **ANNOUNCE,
+        },
+        queues={"jobx": SEND, "webhooks": SEND},
     ),
     "scan_queue": Grant(
         tables={
             **{name: READ + WRITE + ("dynamodb:TransactWriteItems",) for name in SCAN_RUN},
             "scan-repos": (*READ, "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"),
             "scan-schemes": READ,
+            **ANNOUNCE,
         },
-        queues={"scans": CONSUME + SEND},
+        queues={"scans": CONSUME + SEND, "webhooks": SEND},
         objects={SCANS: ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")},
         parameters=("secret-key",),
     ),
@@ -202,8 +224,21 @@ FUNCTIONS: dict[str, Grant] = {
         tables={
             name: READ + WRITE + ("dynamodb:TransactWriteItems",)
             for name in ("scan-jobs", "scan-tasks", "scan-shards", "scan-projects")
+        }
+        | ANNOUNCE,
+        queues={"scans": SEND, "webhooks": SEND},
+    ),
+    "webhook_queue": Grant(
+        tables={
+            "webhook-deliveries": (*READ, "dynamodb:UpdateItem"),
+            "webhook-allowlists": READ,
         },
-        queues={"scans": SEND},
+        queues={"webhooks": CONSUME + SEND, "webhooks-dlq": SEND},
+        parameters=("secret-key",),  # the namespaces' signing secrets are encrypted with it
+    ),
+    "webhook_reaper": Grant(
+        tables={"webhook-deliveries": (*READ, "dynamodb:UpdateItem")},
+        queues={"webhooks": SEND},
     ),
     "fire_schedules": Grant(
         tables={

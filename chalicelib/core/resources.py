@@ -167,6 +167,12 @@ def send_batch(name: str, bodies: list[dict[str, Any]], *, delay_seconds: int = 
     flush()
 
 
+def backoff_s(tries: int, *, base_s: int = 5, cap_s: int = 300) -> int:
+    """How long a message that failed its `tries`-th receive stays away: 5 s, 10 s, 20 s,
+    ... 5 min."""
+    return min(cap_s, base_s * 2 ** min(max(tries, 1) - 1, 10))
+
+
 def retry_later(
     event: dict[str, Any], failed: list[str], *, base_s: int = 5, cap_s: int = 300
 ) -> None:
@@ -184,7 +190,7 @@ def retry_later(
             sqs.change_message_visibility(
                 QueueUrl=url,
                 ReceiptHandle=record["receiptHandle"],
-                VisibilityTimeout=min(cap_s, base_s * 2 ** min(tries - 1, 10)),
+                VisibilityTimeout=backoff_s(tries, base_s=base_s, cap_s=cap_s),
             )
         except Exception:  # it comes back after the queue's visibility timeout instead
             log.exception("could not bring message %s back sooner", record.get("messageId"))

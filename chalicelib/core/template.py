@@ -36,7 +36,11 @@ SQS_PERIOD_S = 300  # SQS publishes its metrics every five minutes
 PERIOD_S = 300
 # The reapers' counts of stuck work (emitted with powertools Metrics in this namespace).
 METRICS_NAMESPACE = "taskhub"
-REAPED = {"scan_reaper": "ScanJobsReaped", "jobx_reaper": "JobxTasksReaped"}
+REAPED = {
+    "scan_reaper": "ScanJobsReaped",
+    "jobx_reaper": "JobxTasksReaped",
+    "webhook_reaper": "WebhooksResent",
+}
 # The scheduler's count of slots it could not submit (a job, group or project gone).
 SCHEDULES_FAILED = ("fire_schedules", "SchedulesFailed")
 ACCESS_LOG_FORMAT = {

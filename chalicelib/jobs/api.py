@@ -402,6 +402,7 @@ def third_invoke(request: FaceRequest):
         group=params.group,
         variable=params.variable,
         uuid=runs.third_uuid(body.uuid, body.retry_count),
+        callbacks=params.callback_urls(),
     )
     task, created = runs.start_task(
         body.project_id, user, run, calltype="api", given=params.given()

@@ -33,7 +33,8 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from ..core import deadlines, ids, observability, resources
 from ..core.config import settings
-from . import results, stats
+from ..webhooks import events
+from . import FACE, results, stats
 from .executors import EXECUTORS, enabled
 from .models import PlanModel, ResultModel, SubtaskModel, TaskModel
 from .steps import SHELLS, Outcome, StepRun, command_for, undefined_variables
@@ -240,6 +241,24 @@ def add_finish_counters(tx: Any, task: TaskModel, old: str, new: str, now: int) 
     stats.on_finish(tx, task.project, task.month, task.day, old, new, runtime_s)
 
 
+def end_event(task: TaskModel, status: str, reason: str, now: int) -> events.Ending | None:
+    """The webhook deliveries announcing this end, written with it (none without
+    callbacks). The end is the task's next seq, so each end is announced once."""
+    return events.ending(
+        face=FACE,
+        namespace=task.project,
+        kind="task",
+        target=task.uuid,
+        end=str(task.seq + 1),
+        status=status,
+        result=reason,
+        started=task.starttime,
+        ended=now,
+        link=f"/jobx/task/{task.project}/{task.uuid}",
+        urls=task.callbacks,
+    )
+
+
 def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = None) -> bool:
     """Apply `move` if the task is still at the seq we read (and our lease, when we hold
     one). Returns False when someone else moved first (a stop, a duplicate)."""
@@ -259,8 +278,10 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
         condition &= TaskModel.lease_token == lease_token
     if expect_phase is not None:
         condition &= TaskModel.phase == expect_phase
+    ending = None
     if move.status is not None:
         actions += finish_actions(task, move.status, move.reason, now)
+        ending = end_event(task, move.status, move.reason, now)
     else:
         actions.append(TaskModel.phase.set(move.phase))
         if move.phase == "run":
@@ -287,12 +308,16 @@ def commit(move: Move, *, lease_token: str | None, expect_phase: str | None = No
                 )
             if move.status is not None:
                 add_finish_counters(tx, task, task.status, move.status, now)
+            if ending is not None:
+                ending.add_to(tx)
             for item in move.puts:
                 tx.save(item)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             return False
         raise
+    if ending is not None:
+        ending.send()
     if move.batch_ended:
         observability.metric("BatchesRun")
     if move.new_failed:

@@ -188,6 +188,7 @@ class TaskModel(Model):
     decision = UnicodeAttribute(default="")  # "" | wait | rollback | norollback | expired
     rollback_task = UnicodeAttribute(null=True)
     rollback_name = UnicodeAttribute(null=True)  # the name JOBX's norollback row shows
+    callbacks = ListAttribute(of=UnicodeAttribute, null=True)  # webhook URLs told of its end
     # attention index
     watch = UnicodeAttribute(null=True)
     deadline = NumberAttribute(null=True)

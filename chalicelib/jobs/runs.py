@@ -12,7 +12,8 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from ..core import ids, resources
 from ..core.errors import BadRequest, Conflict, NotFound
 from ..core.retry import until_done
-from . import batching, engine, inventory, stats
+from ..webhooks import allowlist
+from . import FACE, batching, engine, inventory, stats
 from .catalog import MAX_ITEM_BYTES, group_by_name, item_size, job_by_name, next_ids
 from .engine import now_ms
 from .models import (
@@ -103,6 +104,7 @@ def start_task(
 ) -> tuple[TaskModel, bool]:
     """Start a run; returns (task, created). A repeated uuid returns the existing task.
     `given`: the variables as the caller sent them, when `run` was not parsed from them."""
+    callbacks = allowlist.check_callbacks(FACE, project, run.callback_urls())
     task_uuid = run.uuid or new_task_uuid()
     existing = engine.load(task_uuid)
     if existing is not None:
@@ -127,6 +129,7 @@ def start_task(
         max_fail=run.max_fail or "",
         batch_mode=run.batch_mode,
         rollback_version=planned["rollback_version"],
+        callbacks=callbacks or None,
     )
     try:
         commit(lambda tx: _write_new_task(tx, task, user, "start task"))
@@ -219,6 +222,7 @@ def stop_task(
         actions += engine.finish_actions(task, "fail", reason, now)
         sub = engine.load_subtask(task.uuid, task.batch) if task.batch < len(task.batches) else None
         control = engine.stop_step(task)
+        ending = engine.end_event(task, "fail", reason, now)
 
         def write(tx, task=task, actions=actions, sub=sub, now=now, reason=reason, control=control):
             tx.update(
@@ -237,6 +241,8 @@ def stop_task(
             tx.save(oplog_item(task.project, user, "stop task", task.uuid, reason))
             if control is not None:  # no node of the running step starts after this
                 tx.save(control)
+            if ending is not None:
+                ending.add_to(tx)
 
         try:
             with resources.transaction() as tx:
@@ -246,6 +252,8 @@ def stop_task(
                 return False  # the worker moved the cursor meanwhile: read again, retry
             raise
         engine.cancel_step(task)
+        if ending is not None:
+            ending.send()
         stopped.append(engine.load(task_uuid))
         return True
 
@@ -326,6 +334,7 @@ def decide(
         nodes={n: task.nodes[n] for b in batches for n in b if n in task.nodes},
         max_fail=task.max_fail,
         batch_mode=task.batch_mode,
+        callbacks=task.callbacks,  # the deploy's receivers hear of its rollback's end too
     )
 
     def write_rollback(tx):

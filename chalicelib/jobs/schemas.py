@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -98,11 +98,21 @@ def _note_numbers(data: Any) -> Any:
     return data
 
 
+CallbackUrl = Annotated[str, Field(min_length=1, max_length=2048)]
+
+
 class Given(Strict):
-    """A body with the caller's `variable`, which is kept as given for the wire."""
+    """A body with the caller's `variable`, which is kept as given for the wire, and the
+    webhook URLs told when the task ends (`callback`, `callbacks`: on the project's
+    allow-list)."""
 
     variable: dict[str, str] = Field(default_factory=dict)
     numeric: list[str] = Field(default_factory=list, exclude=True)
+    callback: CallbackUrl | None = None
+    callbacks: list[CallbackUrl] = Field(default_factory=list, max_length=5)
+
+    def callback_urls(self) -> list[str]:
+        return [*([self.callback] if self.callback else []), *self.callbacks]
 
     _check_variable = field_validator("variable", mode="before")(_variables)
     _numbers = model_validator(mode="before")(_note_numbers)

@@ -31,6 +31,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ..core import blobs, deadlines, ids, observability, resources
 from ..core.conditions import applied
+from ..webhooks import events
 from . import planning, repos, sources, storing, toolruns
 from .codes import (
     ANALYSIS_ERROR,
@@ -45,6 +46,7 @@ from .codes import (
     SIBLING_FAILED,
     STATE_NAMES,
     STORING,
+    USER_CANCEL,
     WAITING,
     is_success,
 )
@@ -519,6 +521,27 @@ def _code(task: TaskModel) -> int:
     return task.result_code if task.result_code is not None else 10**6
 
 
+def end_event(job: JobModel, code: int, message: str, now: int) -> events.Ending | None:
+    """The webhook deliveries announcing this job's close, written with it (none without
+    callbacks); a job closes once, so it is announced once."""
+    hooks = job.hooks or {}
+    status = "success" if is_success(code) else "cancelled" if code == USER_CANCEL else "fail"
+    return events.ending(
+        face=hooks.get("face", ""),
+        namespace=hooks.get("namespace", ""),
+        kind="scan",
+        target=str(job.job_id),
+        end="closed",
+        status=status,
+        result=message,
+        started=job.start_time or job.create_time,
+        ended=now,
+        link=hooks.get("link", ""),
+        urls=hooks.get("urls"),
+        extra={"scan_id": job.scan_id, "result_code": code},
+    )
+
+
 def finalize(
     job: JobModel,
     project: ProjectModel,
@@ -531,6 +554,7 @@ def finalize(
     message = "success" if not job.note else f"success; {job.note}"
     latest = dict(project.latest or {})
     latest.update(results.latest)
+    ending = end_event(job, OK, message, now)
 
     def write() -> None:
         with resources.transaction() as tx:
@@ -582,8 +606,13 @@ def finalize(
                     ),
                 ],
             )
+            if ending is not None:
+                ending.add_to(tx)
 
-    return applied(write)
+    done = applied(write)
+    if done and ending is not None:
+        ending.send()
+    return done
 
 
 def supersede(job: JobModel, project: ProjectModel) -> None:
@@ -637,6 +666,7 @@ def revoke(
     `lease_token`, if another worker took over)."""
     now = ids.now_ms()
     tasks = [t for t in job_tasks(job) if t.state != CLOSED]
+    ending = end_event(job, code, message, now)
 
     def write() -> None:
         with resources.transaction() as tx:
@@ -672,8 +702,12 @@ def revoke(
                 ProjectModel(job.repo_id, job.project_id),
                 actions=[ProjectModel.open_jobs.delete({job.job_id})],
             )
+            if ending is not None:
+                ending.add_to(tx)
 
     done = applied(write)
+    if done and ending is not None:
+        ending.send()
     if done:
         log.info("scan job %s closed with %s: %.200s", job.job_id, code, message)
         observability.metric("ScansClosed", result=result_class(code))

@@ -203,6 +203,7 @@ class JobModel(Model):
     blank_line_num = NumberAttribute(default=0)
     total_line_num = NumberAttribute(default=0)
     summary = JSONAttribute(default=dict)  # kind -> what this scan found
+    hooks = JSONAttribute(null=True)  # webhooks told of its end: face, namespace, urls, link
     lease_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
     beat = NumberAttribute(default=0)  # last progress (ms): the reaper's heartbeat

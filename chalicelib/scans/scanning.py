@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 
 from pynamodb.exceptions import DoesNotExist
 
 from ..core import ids, resources, sequences
 from ..core.conditions import applied
 from ..core.errors import BadRequest, NotFound
+from ..webhooks import allowlist
 from . import engine, projects, schemes
 from .codes import CLOSED, STORING, USER_CANCEL, WAITING, ProjectBusy
 from .config import limits
@@ -51,10 +53,21 @@ def _existing(project: ProjectModel, key: str | None) -> JobModel | None:
 
 
 def create(
-    repo: RepoModel, project: ProjectModel, body: ScanIn, creator: str, key: str | None = None
+    repo: RepoModel,
+    project: ProjectModel,
+    body: ScanIn,
+    creator: str,
+    key: str | None = None,
+    *,
+    callbacks: list[str] | None = None,
+    link: Callable[[int], str] | None = None,
 ) -> JobModel:
+    """`callbacks`: webhook URLs told when the scan ends, each on the allow-list of the
+    repository's namespace; `link(job_id)`: the path of the job's details on the face."""
     if key is not None and not 1 <= len(key) <= MAX_KEY:
         raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY} characters")
+    face, namespace = repo.owner.split(":", 1)
+    urls = allowlist.check_callbacks(face, namespace, callbacks or [])
     known = _existing(project, key)
     if known is not None:
         return known
@@ -82,6 +95,13 @@ def create(
         watch=engine.watch_of(job_id),
         deadline=now + engine.START_GRACE_S * 1000,
     )
+    if urls:
+        job.hooks = {
+            "face": face,
+            "namespace": namespace,
+            "urls": urls,
+            "link": link(job_id) if link else "",
+        }
     tasks = [
         TaskModel(
             job_id,

@@ -6,7 +6,7 @@ serializers are ("true", "1", "20"); unknown fields are ignored, as DRF ignores 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -113,6 +113,10 @@ class ScanIn(Loose):
     async_flag: bool | None = None
     force_create: bool = False
     created_from: str = Field(default="api", max_length=32)
+    # webhook URLs told when the scan ends, on the allow-list of the team's namespace
+    callbacks: list[Annotated[str, Field(min_length=1, max_length=2048)]] = Field(
+        default_factory=list, max_length=5
+    )
 
 
 class CancelIn(Loose):

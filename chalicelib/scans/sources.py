@@ -38,6 +38,7 @@ from dulwich.repo import Repo
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from chalicelib.core import outbound
 from chalicelib.core.config import settings
 
 logger = logging.getLogger("taskhub.scans")
@@ -54,11 +55,8 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_FETCH_BYTES = 1 << 30
 MAX_REDIRECTS = 5
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Never reachable, whatever `networks` says: cloud metadata services hand out credentials.
-_METADATA = (ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"))
+IPNetwork = outbound.IPNetwork
+IPAddress = outbound.IPAddress
 _HOSTNAME = re.compile(
     r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*"
 )
@@ -172,37 +170,16 @@ def _split_host_port(entry: str) -> tuple[str | None, int | None]:
 
 
 def _ip(host: str) -> IPAddress | None:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+    return outbound.ip(host)
 
 
 def _address_refusal(address: IPAddress, policy: GitPolicy) -> str | None:
     """Why the policy refuses a connection to `address`, or None when it allows it."""
-    if address in _METADATA:
-        return "a cloud metadata address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_loopback:  # before is_reserved, which ::1 is too
-        return None if policy.allow_loopback else "a loopback address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
-        return "a reserved address"
-    if any(address in network for network in policy.networks):
-        return None
-    if not address.is_global:
-        return "a private address"
-    return None
+    return outbound.refusal(address, networks=policy.networks, allow_loopback=policy.allow_loopback)
 
 
 def _is_loopback_host(host: str) -> bool:
-    address = _ip(host)
-    if address is not None:
-        return address.is_loopback
-    return host == "localhost" or host.endswith(".localhost")
+    return outbound.is_loopback_host(host)
 
 
 def _host_listed(host: str, port: int | None, scheme: str, policy: GitPolicy) -> bool:

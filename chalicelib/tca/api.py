@@ -231,7 +231,18 @@ def create_scan(request: FaceRequest, org_sid, team_name, repo_id, project_id):
     _, repo, item = _project(request, org_sid, team_name, repo_id, project_id, WRITE)
     body = request.parse(schemas.ScanIn, form_bools(request, request.object(), "incr_scan"))
     key = request.headers.get("idempotency-key")
-    job = scanning.create(repo, item, body, creator(request), key)
+    job = scanning.create(
+        repo,
+        item,
+        body,
+        creator(request),
+        key,
+        callbacks=body.callbacks,
+        link=lambda job_id: (
+            f"{face.prefix}/orgs/{org_sid}/teams/{team_name}/repos/"
+            f"{repo.repo_id}/projects/{item.project_id}/jobs/{job_id}/detail/"
+        ),
+    )
     return {"job": {"id": job.job_id}, "scan": {"id": job.scan_id}}
 
 
