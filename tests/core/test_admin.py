@@ -207,7 +207,8 @@ def test_an_export_page_queries_a_bounded_number_of_times(api, admin):
             status, body = api.call("GET", f"/admin/v1/workspace?{query}", headers=admin)
         assert status == 200, body
         assert calls["dynamodb.Scan"] == 0
-        assert calls["dynamodb"] <= 2 * 3 + 2 + 1, calls  # a read per row, a Query per face
+        # a read per row, a Query per face, one per empty section the page walks past
+        assert calls["dynamodb"] <= 2 * 3 + 2 + 2, calls
         pages += 1
         cursor = body["cursor"]
         if cursor is None:
