@@ -12,32 +12,17 @@ DynamoDB while `count_calls` counts. Each page is measured with 10 JOBX tasks, 1
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-os.environ["TASKHUB_STAGE"] = "bench"
-os.environ["TASKHUB_JOBX_LOCAL"] = "on"
-os.environ.pop("TASKHUB_EMBEDDED", None)
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+from bench import embedded
 
-from chalicelib.core import config, resources
-from chalicelib.core.store import Store
-
-STORE = Store(None).start()
-os.environ["TASKHUB_ENDPOINT_URL"] = STORE.url
-config.reload()
-
-from chalicelib.faces import load_faces  # noqa: E402
-
-load_faces()
+STORE = embedded.start({"TASKHUB_JOBX_LOCAL": "on"})
 
 from chalice.test import Client  # noqa: E402
 
 from app import app  # noqa: E402
-from chalicelib.core import workspace  # noqa: E402
+from chalicelib.core import resources, workspace  # noqa: E402
 from chalicelib.core.metering import count_calls  # noqa: E402
 from chalicelib.core.pump import QueuePump  # noqa: E402
 from chalicelib.jobs import engine, runs  # noqa: E402

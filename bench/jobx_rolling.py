@@ -18,26 +18,15 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-os.environ["TASKHUB_STAGE"] = "bench"
-os.environ["TASKHUB_JOBX_LOCAL"] = "on"
-os.environ.pop("TASKHUB_EMBEDDED", None)
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+from bench import embedded
 
-from chalicelib.core import config, resources
-from chalicelib.core.store import Store
-
-STORE = Store(None).start()
-os.environ["TASKHUB_ENDPOINT_URL"] = STORE.url
-config.reload()
-
-from chalicelib.faces import load_faces  # noqa: E402
-
-load_faces()
+STORE = embedded.start({"TASKHUB_JOBX_LOCAL": "on"})
 
 from app import app  # noqa: E402
-from chalicelib.core import workspace  # noqa: E402
+from chalicelib.core import (  # noqa: E402
+    resources,
+    workspace,
+)
 from chalicelib.core.identity import service as identity  # noqa: E402
 from chalicelib.core.metering import count_calls  # noqa: E402
 from chalicelib.core.pump import QueuePump  # noqa: E402

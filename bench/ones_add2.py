@@ -15,34 +15,20 @@ transaction holds: the refusals counted here are conditions that failed, so they
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-os.environ["TASKHUB_STAGE"] = "bench"
-os.environ.pop("TASKHUB_EMBEDDED", None)
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-
 from botocore.client import BaseClient
 
-from chalicelib.core import config, resources
-from chalicelib.core.store import Store
+from bench import embedded
 
-STORE = Store(None).start()
-os.environ["TASKHUB_ENDPOINT_URL"] = STORE.url
-config.reload()
+STORE = embedded.start()
 
-from chalicelib.core import workspace  # noqa: E402
+from chalicelib.core import resources, workspace  # noqa: E402
 from chalicelib.core.auth import Principal  # noqa: E402
 from chalicelib.core.identity import service as identity  # noqa: E402
-from chalicelib.faces import load_faces  # noqa: E402
-
-load_faces()
-
 from chalicelib.workitems import creating  # noqa: E402
 
 USER, PROJECT, TASK_TYPE, TODO = "DU6krHBN", "DU6krHBNXuPAbpv8", "FF78d8EL", "MZQu4VaM"

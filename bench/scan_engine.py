@@ -40,24 +40,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-os.environ["TASKHUB_STAGE"] = "bench"
-os.environ["TASKHUB_SCAN_LOCAL_PATHS"] = "1"
-os.environ.pop("TASKHUB_EMBEDDED", None)
-os.environ.pop("TASKHUB_SCAN_SHARD_FILES", None)
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+from bench import embedded
 
-from chalicelib.core import config, resources
-from chalicelib.core.store import Store
-
-STORE = Store(None).start()
-os.environ["TASKHUB_ENDPOINT_URL"] = STORE.url
-config.reload()
-
-from chalicelib.faces import load_faces  # noqa: E402
-
-load_faces()
+STORE = embedded.start({"TASKHUB_SCAN_LOCAL_PATHS": "1"}, unset=("TASKHUB_SCAN_SHARD_FILES",))
 
 import pytokei  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -66,7 +51,11 @@ from dulwich.objects import Blob, Commit  # noqa: E402
 from dulwich.repo import Repo  # noqa: E402
 
 from app import app  # noqa: E402
-from chalicelib.core import aws, workspace  # noqa: E402
+from chalicelib.core import (  # noqa: E402
+    aws,
+    resources,
+    workspace,
+)
 from chalicelib.core.config import settings  # noqa: E402
 from chalicelib.core.metering import count_calls  # noqa: E402
 from chalicelib.core.pump import sqs_event  # noqa: E402

@@ -11,28 +11,17 @@ of the index. The tick's cost should follow D, not N.
 
 from __future__ import annotations
 
-import os
 import sys
 
-os.environ["TASKHUB_STAGE"] = "bench"
-os.environ["TASKHUB_JOBX_LOCAL"] = "on"
-os.environ.pop("TASKHUB_EMBEDDED", None)
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+from bench import embedded
 
-from chalicelib.core import config, resources
-from chalicelib.core.store import Store
+STORE = embedded.start({"TASKHUB_JOBX_LOCAL": "on"})
 
-STORE = Store(None).start()
-os.environ["TASKHUB_ENDPOINT_URL"] = STORE.url
-config.reload()
-
-from chalicelib.faces import load_faces  # noqa: E402
-
-load_faces()
-
-from chalicelib.core import ids, workspace  # noqa: E402
+from chalicelib.core import (  # noqa: E402
+    ids,
+    resources,
+    workspace,
+)
 from chalicelib.core.identity import service as identity  # noqa: E402
 from chalicelib.core.metering import count_calls  # noqa: E402
 from chalicelib.jobs import catalog  # noqa: E402
