@@ -61,7 +61,7 @@ def aws(store):
     config.reload()
     resources.rebind()
     crypto.reset()
-    resources.create_all()
+    resources.ensure_all()
     yield store
     crypto.reset()
 

@@ -4,6 +4,7 @@ every workspace section with the checks its model makes."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def all_routes():
             yield path, method
 
 
+@functools.cache
 def spec(name: str) -> dict:
+    """A face's document, read once per process (the tests only read it)."""
     return yaml.safe_load((DOCS / f"{name}.yaml").read_text())
 
 

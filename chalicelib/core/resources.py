@@ -24,6 +24,8 @@ pynamodb.connection.base.get_session = aws.botocore_session
 log = logging.getLogger("taskhub")
 
 TABLES: list[type] = []
+# what create_all finished making, per endpoint (ensure_all skips the creates then)
+_complete: set[tuple[str, frozenset[str], frozenset[str], str]] = set()
 QUEUES: dict[str, QueueSpec] = {}
 _queue_urls: dict[str, str] = {}
 _connections: dict[tuple[str, str | None], Connection] = {}
@@ -237,13 +239,42 @@ def _wait_active(table_name: str, index_name: str) -> None:
         raise RuntimeError(f"index {index_name} of {table_name} is still being built")
 
 
+def _declared() -> tuple[str, frozenset[str], frozenset[str], str]:
+    """What create_all makes at this endpoint: tables, queues with their DLQs, the bucket."""
+    queues = frozenset(n for spec in QUEUES.values() for n in (spec.queue_name, spec.dlq_name))
+    tables = frozenset(model.Meta.table_name for model in TABLES)
+    cfg = settings()
+    where = " ".join(cfg.endpoint_for(service) or "" for service in ("dynamodb", "sqs", "s3"))
+    return where, tables, queues, cfg.bucket
+
+
+def _table_names(dynamodb: Any) -> set[str]:
+    existing: set[str] = set()
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
+    return existing
+
+
+def ensure_all() -> None:
+    """`create_all()` unless this process already made everything declared here and every
+    table and queue is still there: two listing calls instead of some thirty (the tests empty
+    the store before each test, which keeps definitions)."""
+    declared = _declared()
+    if declared in _complete:
+        queues = aws.client("sqs").list_queues(MaxResults=1000).get("QueueUrls", [])
+        if declared[1] <= _table_names(aws.client("dynamodb")) and declared[2] <= {
+            url.rsplit("/", 1)[-1] for url in queues
+        }:
+            _queue_urls.clear()
+            return
+    create_all()
+
+
 def create_all() -> None:
     """Create every declared table, queue (with its DLQ) and the bucket; idempotent. A table
     that exists gets the indexes declared since it was made (checked once per process)."""
     dynamodb = aws.client("dynamodb")
-    existing: set[str] = set()
-    for page in dynamodb.get_paginator("list_tables").paginate():
-        existing.update(page["TableNames"])
+    existing = _table_names(dynamodb)
     endpoint = settings().endpoint_for("dynamodb")
     for model in TABLES:
         if model.Meta.table_name not in existing:
@@ -278,3 +309,4 @@ def create_all() -> None:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings().region}
         s3.create_bucket(**kwargs)
     _queue_urls.clear()
+    _complete.add(_declared())
