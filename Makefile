@@ -42,10 +42,10 @@ chromium:
 	    exit 1; \
 	  fi; }
 
+# Three workers on two cores: much of the suite waits on servers, pumps and browsers.
 test: $(STAMP) $(CHECKOV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	# three workers on two cores: much of the suite waits on servers, pumps and browsers
 	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 # Delete the local server's data (TASKHUB_DATA_DIR, default .taskhub); refused while it runs.
